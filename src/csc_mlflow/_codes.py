@@ -1,0 +1,126 @@
+"""SSDA903 and CIN census code lists, by collection year (pure data).
+
+Source: ``shared/reference/domain.md`` §5.1-5.2, which cites the DfE validators
+(``data-to-insight/csc-validator-be-903``, ``csc-validator-be-cin``) and the liia-tools schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from csc_mlflow._groupings import ETHNIC_CODES
+
+__all__ = [
+    "COLLECTION_YEARS",
+    "ETHNIC_CODES",
+    "placement_codes",
+    "sex_codes",
+]
+
+COLLECTION_YEARS: Final = ("2022-23", "2023-24", "2024-25", "2025-26")
+
+RNE_CODES: Final = ("S", "L", "P", "T", "B", "U")
+LS_CODES: Final = ("C1", "C2", "D1", "E1", "V2", "V3", "V4", "L1", "L2", "L3", "J1", "J2", "J3")
+CIN_CODES: Final = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8")
+PROVIDER_CODES: Final = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
+REC_CODES: Final = (
+    "X1",
+    "E11",
+    "E12",
+    "E2",
+    "E3",
+    "E4A",
+    "E4B",
+    "E13",
+    "E41",
+    "E45",
+    "E46",
+    "E47",
+    "E48",
+    "E5",
+    "E6",
+    "E7",
+    "E9",
+    "E14",
+    "E15",
+    "E16",
+    "E17",
+    "E8",
+)
+REASON_PLACE_CHANGE_CODES: Final = (
+    "CARPL",
+    "CLOSE",
+    "ALLEG",
+    "STAND",
+    "APPRR",
+    "CREQB",
+    "CREQO",
+    "CHILD",
+    "LAREQ",
+    "PLACE",
+    "CUSTOD",
+    "OTHER",
+)
+UPN_UNKNOWN_CODES: Final = ("UN1", "UN2", "UN3", "UN4", "UN5")
+
+_PLACE_2022: Final = (
+    "A3",
+    "A4",
+    "A5",
+    "A6",
+    "H5",
+    "K1",
+    "K2",
+    "P1",
+    "P2",
+    "P3",
+    "R1",
+    "R2",
+    "R3",
+    "R5",
+    "S1",
+    "T0",
+    "T1",
+    "T2",
+    "T3",
+    "T4",
+    "U1",
+    "U2",
+    "U3",
+    "U4",
+    "U5",
+    "U6",
+    "Z1",
+)
+
+
+def placement_codes(collection_year: str) -> tuple[str, ...]:
+    """Valid PLACE codes: K3 added and P2 withdrawn in 2023-24; H5/Z1 replaced by Z11-Z14
+    in 2025-26."""
+    _check_year(collection_year)
+    if collection_year == "2022-23":
+        return _PLACE_2022
+    codes = tuple(c for c in _PLACE_2022 if c != "P2") + ("K3",)
+    if collection_year >= "2025-26":
+        codes = tuple(c for c in codes if c not in ("H5", "Z1")) + ("Z11", "Z12", "Z13", "Z14")
+    return codes
+
+
+def sex_codes(collection_year: str) -> tuple[str, ...]:
+    """Valid SEX codes: 1/2 until 2023-24; M/F/U from 2024-25."""
+    _check_year(collection_year)
+    return ("M", "F", "U") if collection_year >= "2024-25" else ("1", "2")
+
+
+def collection_end(collection_year: str) -> str:
+    """31 March at the end of ``collection_year`` (ISO date)."""
+    _check_year(collection_year)
+    return f"{int(collection_year[:4]) + 1}-03-31"
+
+
+def _check_year(collection_year: str) -> None:
+    if collection_year not in COLLECTION_YEARS:
+        raise ValueError(
+            f"collection_year must be one of {', '.join(COLLECTION_YEARS)}; "
+            f"found {collection_year!r}"
+        )

@@ -1,0 +1,363 @@
+"""The one pure decision: ``evaluate(policy, evidence) -> GovernanceDecision``.
+
+The run's status at run end and the gate's decision at promotion both come from here, so a
+reviewer sees the same reasons in both places. It never stops at the first problem: every
+reason is collected. It fails closed: anything it does not recognise blocks.
+
+Pure: imports nothing from MLflow, Great Expectations or fairlearn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, Literal
+
+from csc_mlflow._evidence import EvidenceItem, RunEvidence
+from csc_mlflow._policy import Policy
+
+__all__ = ["GovernanceDecision", "Reason", "evaluate", "requirements_for"]
+
+Outcome = Literal["failed", "incomplete", "warning"]
+DecisionStatus = Literal["passed", "failed", "incomplete"]
+
+_STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
+    "passed": None,
+    "warnings": "warning",
+    "failed": "failed",
+    "incomplete": "incomplete",
+    "insufficient_evidence": "incomplete",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason behind a decision, in plain English.
+
+    ``outcome`` is ``failed`` (evidence says no, or something is wrong), ``incomplete``
+    (evidence is missing or cannot be judged) or ``warning`` (worth reading; does not block).
+    """
+
+    code: str
+    subject: str
+    message: str
+    outcome: Outcome
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this reason stops a pass."""
+        return self.outcome != "warning"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "code": self.code,
+            "subject": self.subject,
+            "message": self.message,
+            "outcome": self.outcome,
+        }
+
+    def __str__(self) -> str:
+        return f"[{self.outcome}] {self.subject}: {self.message}"
+
+
+@dataclass(frozen=True)
+class GovernanceDecision:
+    """A status and every reason for it."""
+
+    status: DecisionStatus
+    reasons: tuple[Reason, ...]
+    alias: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only when nothing blocks."""
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what the manifest and ``--json`` output carry)."""
+        return {
+            "status": self.status,
+            "alias": self.alias,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GovernanceDecision:
+        """Rebuild a decision written by :meth:`to_dict`."""
+        return cls(
+            status=data["status"],
+            alias=data.get("alias"),
+            reasons=tuple(Reason(**r) for r in data.get("reasons", [])),
+        )
+
+
+def requirements_for(policy: Policy, alias: str | None = None) -> tuple[str, ...]:
+    """The evidence a run (``alias=None``) or a registry alias requires, as requirement ids.
+
+    For a run: every required dataset's data quality, fairness when the policy configures it
+    as required, and each ethics file the policy names. For an alias: ``gate.<alias>.require``
+    with ``data_quality`` expanded to every dataset the policy names.
+    """
+    if alias is None:
+        wanted: list[str] = [
+            f"data_quality.{name}" for name, ds in policy.datasets.items() if ds.required
+        ]
+        if policy.fairness is not None and policy.fairness.required:
+            wanted.append("fairness")
+        if policy.ethics is not None and policy.ethics.triage:
+            wanted.append("ethics.triage")
+        if policy.ethics is not None and policy.ethics.workbook:
+            wanted.append("ethics.workbook")
+        return tuple(wanted)
+    expanded: list[str] = []
+    for item in policy.gate[alias].require:
+        if item == "data_quality":
+            expanded.extend(f"data_quality.{name}" for name in policy.datasets)
+        else:
+            expanded.append(item)
+    return tuple(dict.fromkeys(expanded))
+
+
+def evaluate(
+    policy: Policy,
+    evidence: RunEvidence,
+    *,
+    alias: str | None = None,
+    today: date | None = None,
+) -> GovernanceDecision:
+    """Decide a run's governance status, or whether ``alias`` may move onto its model.
+
+    Parameters
+    ----------
+    policy : Policy
+        The policy in force now.
+    evidence : RunEvidence
+        What the run carries, with any integrity problems already found.
+    alias : str, optional
+        Judge against ``gate.<alias>`` instead of the run's own requirements.
+    today : date, optional
+        The date review-by dates are checked against (defaults to today, UTC).
+
+    Returns
+    -------
+    GovernanceDecision
+        ``failed`` if anything failed, else ``incomplete`` if anything is missing, else
+        ``passed``; with every reason.
+    """
+    today = today or date.today()
+    reasons: list[Reason] = []
+
+    if evidence.run_status != "FINISHED":
+        reasons.append(
+            Reason(
+                "run.not_finished",
+                "run",
+                f"the run ended with MLflow status {evidence.run_status}, not FINISHED "
+                "(it raised, was killed or is still running), so its evidence cannot be trusted",
+                "failed",
+            )
+        )
+    reasons.extend(
+        Reason("evidence.integrity", "evidence", problem, "failed") for problem in evidence.problems
+    )
+    if evidence.policy_sha256 is None:
+        reasons.append(
+            Reason(
+                "policy.unknown",
+                "policy",
+                "the run records no policy hash, so it cannot be shown to meet this policy",
+                "incomplete",
+            )
+        )
+    elif evidence.policy_sha256 != policy.sha256:
+        reasons.append(
+            Reason(
+                "policy.changed",
+                "policy",
+                f"the evidence was produced under policy {evidence.policy_sha256[:12]} but the "
+                f"policy in force is {policy.sha256[:12]}; re-run under the current policy",
+                "incomplete",
+            )
+        )
+
+    allow_warnings = True
+    if alias is not None and alias not in policy.gate:
+        known = ", ".join(sorted(policy.gate)) or "none"
+        reasons.append(
+            Reason(
+                "gate.unknown_alias",
+                f"alias {alias}",
+                f"the policy sets no requirements for alias {alias!r} (known: {known}); add "
+                f"'gate: {{{alias}: {{require: [...]}}}}' to the policy",
+                "failed",
+            )
+        )
+        required: tuple[str, ...] = ()
+    else:
+        required = requirements_for(policy, alias)
+        if alias is not None:
+            allow_warnings = policy.gate[alias].allow_warnings
+
+    reasons.extend(_missing(policy, evidence, required))
+    judged = evidence.items if alias is None else _required_items(evidence, required)
+    for item in judged:
+        reasons.extend(_judge_item(item, allow_warnings=allow_warnings))
+    reasons.extend(_signoffs(policy, evidence, alias=alias, required=required, today=today))
+
+    if any(r.outcome == "failed" for r in reasons):
+        status: DecisionStatus = "failed"
+    elif any(r.outcome == "incomplete" for r in reasons):
+        status = "incomplete"
+    else:
+        status = "passed"
+    return GovernanceDecision(status=status, reasons=tuple(reasons), alias=alias)
+
+
+def _required_items(evidence: RunEvidence, required: tuple[str, ...]) -> tuple[EvidenceItem, ...]:
+    seen: dict[str, EvidenceItem] = {}
+    for requirement in required:
+        for item in evidence.find(requirement):
+            seen[item.path] = item
+    return tuple(seen.values())
+
+
+def _missing(policy: Policy, evidence: RunEvidence, required: tuple[str, ...]) -> list[Reason]:
+    reasons = []
+    for requirement in required:
+        if requirement == "data_quality" and not policy.datasets:
+            reasons.append(
+                Reason(
+                    "evidence.missing",
+                    requirement,
+                    "data quality is required but the policy names no datasets; add "
+                    "'datasets: {<name>: {suite: ...}}'",
+                    "incomplete",
+                )
+            )
+        elif not evidence.find(requirement):
+            reasons.append(
+                Reason(
+                    "evidence.missing",
+                    requirement,
+                    f"no {_describe_requirement(requirement)} evidence on the run",
+                    "incomplete",
+                )
+            )
+    return reasons
+
+
+def _describe_requirement(requirement: str) -> str:
+    kind, _, name = requirement.partition(".")
+    if kind == "data_quality":
+        return f"data-quality (dataset {name!r})" if name else "data-quality"
+    if kind == "fairness":
+        return f"fairness ({name!r})" if name else "fairness"
+    return {"ethics.triage": "Ethics Triage", "ethics.workbook": "Ethics Workbook"}.get(
+        requirement, requirement
+    )
+
+
+def _judge_item(item: EvidenceItem, *, allow_warnings: bool) -> list[Reason]:
+    subject = item.requirement
+    if item.status not in _STATUS_OUTCOME:
+        return [
+            Reason(
+                "evidence.unknown_status",
+                subject,
+                f"status {item.status!r} in {item.path} is not one csc-mlflow knows; "
+                "treated as failed",
+                "failed",
+            )
+        ]
+    outcome = _STATUS_OUTCOME[item.status]
+    if outcome is None:
+        return []
+    if outcome == "warning" and not allow_warnings:
+        outcome = "failed"
+    details = "; ".join(item.reasons) or f"status {item.status}"
+    return [Reason(f"evidence.{item.status}", subject, details, outcome)]
+
+
+def _signoffs(
+    policy: Policy,
+    evidence: RunEvidence,
+    *,
+    alias: str | None,
+    required: tuple[str, ...],
+    today: date,
+) -> list[Reason]:
+    """Required sign-offs present, and the workbook's review-by date not passed.
+
+    The policy's ``ethics.signoff`` roles apply wherever the workbook is required; an
+    alias's own ``signoff`` roles apply to that alias.
+    """
+    roles: list[str] = []
+    if policy.ethics is not None and policy.ethics.signoff and "ethics.workbook" in required:
+        triage = evidence.find("ethics.triage")
+        risk = str(triage[0].payload.get("risk", "default")) if triage else "default"
+        by_risk = policy.ethics.signoff
+        roles.extend(by_risk.get(risk, by_risk.get("default", ())))  # type: ignore[call-overload]
+    if alias is not None and alias in policy.gate:
+        roles.extend(policy.gate[alias].signoff)
+    workbooks = evidence.find("ethics.workbook")
+    if not workbooks and not roles:
+        return []
+    if not workbooks:
+        return [
+            Reason(
+                "signoff.missing",
+                f"sign-off by {role}",
+                "a sign-off is required but the run carries no Ethics Workbook to hold it",
+                "incomplete",
+            )
+            for role in dict.fromkeys(roles)
+        ]
+    workbook = workbooks[0].payload
+    if "signoffs" not in workbook:
+        return [
+            Reason(
+                "signoff.unchecked",
+                f"sign-off by {role}",
+                "the workbook was not evaluated, so its sign-offs cannot be checked",
+                "incomplete",
+            )
+            for role in dict.fromkeys(roles)
+        ]
+    reasons = []
+    signed = {str(s.get("role")) for s in workbook.get("signoffs", []) or [] if isinstance(s, dict)}
+    for role in dict.fromkeys(roles):
+        if role not in signed:
+            reasons.append(
+                Reason(
+                    "signoff.missing",
+                    f"sign-off by {role}",
+                    f"the workbook has no sign-off by the {role.replace('_', ' ')}",
+                    "failed",
+                )
+            )
+    review_by = workbook.get("review_by")
+    if review_by:
+        try:
+            due = date.fromisoformat(str(review_by))
+        except ValueError:
+            reasons.append(
+                Reason(
+                    "review.unreadable",
+                    "review date",
+                    f"review_by {review_by!r} is not a date (YYYY-MM-DD)",
+                    "failed",
+                )
+            )
+        else:
+            if due < today:
+                reasons.append(
+                    Reason(
+                        "review.expired",
+                        "review date",
+                        f"the workbook was due for review by {due.isoformat()}; review it and "
+                        "sign it off again",
+                        "failed",
+                    )
+                )
+    return reasons

@@ -1,0 +1,65 @@
+"""Every MLflow tag, metric and artefact name csc-mlflow writes, in one place.
+
+Tags and metrics live under the ``csc.`` prefix; artefacts under the ``governance/`` folder of
+the run. Names are built here and nowhere else, so a reviewer (or a search filter) can rely on
+them. See DESIGN.md, "Evidence on a run".
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# --- artefact layout -------------------------------------------------------------------------
+ARTIFACT_ROOT: Final = "governance"
+MANIFEST_PATH: Final = f"{ARTIFACT_ROOT}/manifest.json"
+REPORT_PATH: Final = f"{ARTIFACT_ROOT}/report.html"
+TRIAGE_PATH: Final = f"{ARTIFACT_ROOT}/ethics/triage.json"
+WORKBOOK_PATH: Final = f"{ARTIFACT_ROOT}/ethics/workbook.json"
+
+
+def data_quality_path(dataset: str) -> str:
+    """Artefact path of the data-quality record for ``dataset``."""
+    return f"{ARTIFACT_ROOT}/data_quality/{dataset}.json"
+
+
+def fairness_path(name: str) -> str:
+    """Artefact path of the fairness record called ``name``."""
+    return f"{ARTIFACT_ROOT}/fairness/{name}.json"
+
+
+# --- tags ------------------------------------------------------------------------------------
+TAG_PREFIX: Final = "csc."
+STATUS_TAG: Final = "csc.governance.status"
+REASONS_TAG: Final = "csc.governance.reasons"
+MANIFEST_SHA_TAG: Final = "csc.manifest.sha256"
+POLICY_SHA_TAG: Final = "csc.policy.sha256"
+POLICY_SOURCE_TAG: Final = "csc.policy.source"
+POLICY_ERROR_TAG: Final = "csc.policy.error"
+PACKAGE_VERSION_TAG: Final = "csc.package.version"
+ETHICS_RISK_TAG: Final = "csc.ethics.risk"
+ETHICS_FLAGGED_TAG: Final = "csc.ethics.flagged_themes"
+WORKBOOK_COMPLETE_TAG: Final = "csc.ethics.workbook.complete"
+
+
+def data_quality_status_tag(dataset: str) -> str:
+    """Tag holding the data-quality status of ``dataset``."""
+    return f"csc.dq.{dataset}.status"
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def fairness_metric(feature: str, metric: str, aggregate: str) -> str:
+    """Metric name such as ``csc.fairness.ethnicity.selection_rate_difference``."""
+    return f"csc.fairness.{feature}.{metric}_{aggregate}"
+
+
+# --- statuses --------------------------------------------------------------------------------
+GovernanceStatus = Literal["pending", "passed", "failed", "incomplete"]
+STATUS_PENDING: Final = "pending"
+STATUS_PASSED: Final = "passed"
+STATUS_FAILED: Final = "failed"
+STATUS_INCOMPLETE: Final = "incomplete"
+
+# Longest value we put in a run tag: MLflow truncates run tag values past 8000 characters.
+MAX_TAG_VALUE: Final = 4000

@@ -1,0 +1,387 @@
+"""The governance policy: a typed, frozen model of ``governance.yaml``.
+
+The policy says which suites apply to which datasets, the sensitive features and their
+groupings, the fairness metrics and thresholds, the minimum group size, which ethics
+artefacts are required and what each registry alias requires. Every model forbids unknown
+keys and is frozen; loading and error reporting live in :mod:`csc_mlflow._policy_io`.
+
+Pure: imports nothing from MLflow, Great Expectations or fairlearn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from csc_mlflow._groupings import GROUPINGS
+
+__all__ = [
+    "AGGREGATE_METRICS",
+    "GROUP_METRICS",
+    "ROLES",
+    "AliasRequirements",
+    "DatasetPolicy",
+    "EthicsPolicy",
+    "FairnessPolicy",
+    "FairnessThreshold",
+    "Policy",
+    "Project",
+    "SensitiveFeature",
+    "SigningPolicy",
+    "intersection_name",
+    "threshold_metric_names",
+]
+
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+ALIAS_PATTERN: Final = re.compile(r"^[\w\-]+$")
+FEATURE_PATTERN: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def intersection_name(features: tuple[str, ...]) -> str:
+    """Name of an intersection of features, e.g. ``ethnicity-sex`` (features hold no '-')."""
+    return "-".join(features)
+
+
+Role = Literal[
+    "developer", "accountable_officer", "data_protection_officer", "practice_lead", "legal"
+]
+ROLES: Final = (
+    "developer",
+    "accountable_officer",
+    "data_protection_officer",
+    "practice_lead",
+    "legal",
+)
+RiskLevel = Literal["default", "low", "medium", "high"]
+
+GROUP_METRICS: Final = (
+    "count",
+    "base_rate",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "precision",
+    "accuracy",
+    "roc_auc",
+)
+"""Per-group metrics the fairness engine computes (fairlearn's names)."""
+
+AGGREGATE_METRICS: Final = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+)
+"""Between-group disparity measures with fairlearn's names."""
+
+DEFAULT_METRICS: Final = (
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "precision",
+    "accuracy",
+    "base_rate",
+)
+
+
+def threshold_metric_names() -> tuple[str, ...]:
+    """Every metric a fairness threshold may name."""
+    derived = tuple(
+        f"{metric}_{aggregate}"
+        for metric in GROUP_METRICS
+        if metric != "count"
+        for aggregate in ("difference", "ratio")
+    )
+    return AGGREGATE_METRICS + derived
+
+
+REQUIREMENT_KINDS: Final = ("data_quality", "fairness", "ethics.triage", "ethics.workbook")
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def _one_of(allowed: tuple[str, ...], found: object) -> str:
+    return f"expected one of {', '.join(allowed)}; found {found!r}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Project(_Model):
+    """Who owns the work: shown in reports and pre-filled into the ATRS draft."""
+
+    name: NonEmptyStr
+    owner: NonEmptyStr
+    accountable_officer: NonEmptyStr | None = None
+    contact_email: NonEmptyStr | None = None
+    description: NonEmptyStr | None = None
+
+
+class DatasetPolicy(_Model):
+    """Which expectation suite validates a dataset, and which failures block."""
+
+    suite: NonEmptyStr
+    block_on: Literal["error", "query"] = "error"
+    required: bool = True
+
+
+class SensitiveFeature(_Model):
+    """A protected characteristic: its column and how raw values map to groups.
+
+    At most one of ``grouping`` (a shipped definition), ``groups`` (an inline mapping from
+    group label to raw codes) and ``age_bands`` (band edges in whole years, for a date of
+    birth column) may be given; with none, each raw value is its own group.
+    """
+
+    column: NonEmptyStr
+    grouping: NonEmptyStr | None = None
+    groups: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] | None = None
+    other: NonEmptyStr | None = None
+    age_bands: tuple[Annotated[int, Field(ge=0, le=120)], ...] | None = None
+    age_at: date | None = None
+    reference_group: NonEmptyStr | None = None
+
+    @field_validator("grouping")
+    @classmethod
+    def _known_grouping(cls, value: str | None) -> str | None:
+        if value is not None and value not in GROUPINGS:
+            raise ValueError(_one_of(tuple(sorted(GROUPINGS)), value))
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _codes_in_one_group(
+        cls, value: dict[str, tuple[str, ...]] | None
+    ) -> dict[str, tuple[str, ...]] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("expected at least one group; found an empty mapping")
+        seen: dict[str, str] = {}
+        for label, codes in value.items():
+            if not codes:
+                raise ValueError(f"group {label!r} lists no codes")
+            for code in codes:
+                if code in seen:
+                    raise ValueError(f"code {code!r} is in both {seen[code]!r} and {label!r}")
+                seen[code] = label
+        return value
+
+    @field_validator("age_bands")
+    @classmethod
+    def _ascending(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and (not value or list(value) != sorted(set(value))):
+            raise ValueError(f"expected strictly ascending whole years; found {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_grouping(self) -> SensitiveFeature:
+        given = [k for k in ("grouping", "groups", "age_bands") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of grouping, groups, age_bands; found {given}")
+        if self.other is not None and self.groups is None:
+            raise ValueError("'other' only applies together with 'groups'")
+        if self.age_at is not None and self.age_bands is None and self.grouping != "dfe_age_band":
+            raise ValueError("'age_at' only applies to age bands")
+        return self
+
+
+class FairnessThreshold(_Model):
+    """A bound on a between-group measure, judged per sensitive feature."""
+
+    metric: NonEmptyStr
+    min: float | None = None
+    max: float | None = None
+    judge: Literal["point", "interval"] = "point"
+    against: Literal["groups", "reference"] = "groups"
+    features: tuple[NonEmptyStr, ...] | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        allowed = threshold_metric_names()
+        if value not in allowed:
+            raise ValueError(_one_of(allowed, value))
+        return value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> FairnessThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("give 'min', 'max' or both; found neither")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        return self
+
+
+class FairnessPolicy(_Model):
+    """Sensitive features, intersections, metrics, thresholds and small-number rules."""
+
+    sensitive_features: dict[NonEmptyStr, SensitiveFeature]
+    intersections: tuple[tuple[NonEmptyStr, ...], ...] = ()
+    metrics: tuple[NonEmptyStr, ...] = DEFAULT_METRICS
+    thresholds: tuple[FairnessThreshold, ...] = ()
+    min_group_size: Annotated[int, Field(ge=1)] = 10
+    insufficient_evidence: Literal["block", "warn"] = "block"
+    suppress_counts_up_to: Annotated[int, Field(ge=0)] = 5
+    confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    required: bool = True
+
+    @field_validator("sensitive_features")
+    @classmethod
+    def _features_named(cls, value: dict[str, SensitiveFeature]) -> dict[str, SensitiveFeature]:
+        if not value:
+            raise ValueError("expected at least one sensitive feature; found none")
+        for name in value:
+            if not FEATURE_PATTERN.match(name):
+                raise ValueError(
+                    f"feature names start with a letter and hold letters, digits and '_'; "
+                    f"found {name!r}"
+                )
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for metric in value:
+            if metric not in GROUP_METRICS:
+                raise ValueError(_one_of(GROUP_METRICS, metric))
+        return value
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> FairnessPolicy:
+        known = tuple(self.sensitive_features)
+        for combo in self.intersections:
+            if len(combo) < 2:
+                raise ValueError(f"an intersection names two or more features; found {list(combo)}")
+            for name in combo:
+                if name not in known:
+                    raise ValueError(f"intersection names unknown feature {name!r}; known: {known}")
+        for threshold in self.thresholds:
+            for name in threshold.features or ():
+                if name not in known + tuple(intersection_name(c) for c in self.intersections):
+                    raise ValueError(f"threshold names unknown feature {name!r}; known: {known}")
+        return self
+
+
+class EthicsPolicy(_Model):
+    """Where the team's triage answers and workbook live, and whose sign-off is required."""
+
+    triage: NonEmptyStr | None = None
+    workbook: NonEmptyStr | None = None
+    signoff: dict[RiskLevel, tuple[Role, ...]] = Field(default_factory=dict)
+    review_max_age_days: Annotated[int, Field(ge=1)] | None = None
+
+
+class AliasRequirements(_Model):
+    """What a registry alias (``staging``, ``champion``) requires before it may move."""
+
+    require: tuple[NonEmptyStr, ...] = ()
+    signoff: tuple[Role, ...] = ()
+    allow_warnings: bool = True
+    waivers: dict[NonEmptyStr, tuple[Role, ...]] = Field(default_factory=dict)
+
+    @field_validator("require")
+    @classmethod
+    def _known_requirements(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            _check_requirement(item)
+        return value
+
+    @field_validator("waivers")
+    @classmethod
+    def _known_waivers(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for item in value:
+            _check_requirement(item)
+        return value
+
+
+def _check_requirement(item: str) -> None:
+    kind, _, name = item.partition(".")
+    if item in REQUIREMENT_KINDS:
+        return
+    if kind in ("data_quality", "fairness") and NAME_PATTERN.match(name):
+        return
+    raise ValueError(
+        _one_of(REQUIREMENT_KINDS + ("data_quality.<dataset>", "fairness.<name>"), item)
+    )
+
+
+class SigningPolicy(_Model):
+    """Ed25519 signing of the manifest, verified by the gate against ``public_key``."""
+
+    required: bool = False
+    public_key: NonEmptyStr | None = None
+
+
+class Policy(_Model):
+    """A whole ``governance.yaml``. Build with :func:`csc_mlflow.load_policy`."""
+
+    version: Literal[1]
+    project: Project
+    datasets: dict[NonEmptyStr, DatasetPolicy] = Field(default_factory=dict)
+    fairness: FairnessPolicy | None = None
+    ethics: EthicsPolicy | None = None
+    gate: dict[NonEmptyStr, AliasRequirements] = Field(default_factory=dict)
+    signing: SigningPolicy | None = None
+
+    _source: Path | None = PrivateAttr(default=None)
+    _sha256: str = PrivateAttr(default="")
+
+    @field_validator("datasets")
+    @classmethod
+    def _dataset_names(cls, value: dict[str, DatasetPolicy]) -> dict[str, DatasetPolicy]:
+        for name in value:
+            if not NAME_PATTERN.match(name):
+                raise ValueError(
+                    f"dataset names may hold letters, digits, '_' and '-'; found {name!r}"
+                )
+        return value
+
+    @field_validator("gate")
+    @classmethod
+    def _alias_names(cls, value: dict[str, AliasRequirements]) -> dict[str, AliasRequirements]:
+        for alias in value:
+            if not ALIAS_PATTERN.match(alias) or alias == "latest" or re.fullmatch(r"v\d+", alias):
+                raise ValueError(
+                    "alias names hold letters, digits, '_' and '-', and are not 'latest' or "
+                    f"'v<digits>' (MLflow reserves those); found {alias!r}"
+                )
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        canonical = json.dumps(
+            self.model_dump(mode="json", exclude_defaults=True),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        self._sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        """Canonical SHA-256 of the policy's content (independent of layout and comments)."""
+        return self._sha256
+
+    @property
+    def source(self) -> Path | None:
+        """The file the policy was loaded from, if any."""
+        return self._source
+
+    def resolve(self, path: str) -> Path:
+        """A path named in the policy, relative to the policy file's folder."""
+        candidate = Path(path).expanduser()
+        if candidate.is_absolute() or self._source is None:
+            return candidate
+        return self._source.parent / candidate
