@@ -1,0 +1,112 @@
+"""Turning governance on: ``autolog()`` for every run, ``governed_run()`` for one block."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from csc_mlflow import _names as names
+from csc_mlflow._finalize import install_finalizer, uninstall_finalizer
+from csc_mlflow._policy import Policy
+from csc_mlflow._policy_io import load_policy
+from csc_mlflow._runtime import active_policy, policy_tags
+from csc_mlflow._state import STATE
+from csc_mlflow.exceptions import PolicyNotFoundError
+
+if TYPE_CHECKING:
+    from mlflow import ActiveRun
+
+__all__ = ["autolog", "governed_run"]
+
+
+def _resolve(policy: Policy | str | os.PathLike[str] | None) -> Policy:
+    if isinstance(policy, Policy):
+        return policy
+    if policy is not None:
+        return load_policy(policy)
+    found = active_policy() if not STATE.disabled else None
+    return found if found is not None else load_policy()
+
+
+def autolog(
+    policy: Policy | str | os.PathLike[str] | None = None, *, disable: bool = False
+) -> None:
+    """Govern every new MLflow run in this process.
+
+    Each new fluent run is tagged ``csc.governance.status=pending`` with the policy hash; at
+    its end the evidence is attached, the manifest written and the status set. An active run
+    is governed from now on too.
+
+    Parameters
+    ----------
+    policy : Policy, path or None
+        The policy; by default ``$CSC_MLFLOW_POLICY`` or ``./governance.yaml``.
+    disable : bool
+        Undo everything: no tags, no run-end finalisation, no policy discovery in this
+        process (until ``autolog()`` is called again).
+
+    Raises
+    ------
+    PolicyNotFoundError, PolicyError
+        No policy was found, or it is invalid.
+    """
+    if disable:
+        STATE.disabled = True
+        STATE.autolog_policy = None
+        uninstall_finalizer()
+        return
+    STATE.disabled = False
+    resolved = _resolve(policy)
+    STATE.autolog_policy = resolved
+    install_finalizer()
+    _govern_active_run(resolved)
+
+
+def _govern_active_run(policy: Policy) -> None:
+    import mlflow
+
+    active = mlflow.active_run()
+    if active is None:
+        return
+    client = mlflow.MlflowClient()
+    if names.STATUS_TAG not in client.get_run(active.info.run_id).data.tags:
+        for key, value in policy_tags(policy).items():
+            client.set_tag(active.info.run_id, key, value)
+
+
+@contextmanager
+def governed_run(
+    policy: Policy | str | os.PathLike[str] | None = None, **start_run_kwargs: Any
+) -> Iterator[ActiveRun]:
+    """Start an MLflow run whose governance evidence is sealed when the block ends.
+
+    Takes the arguments of ``mlflow.start_run`` and yields its ``ActiveRun``. If the block
+    raises, the run ends ``FAILED`` and its status is never ``passed``.
+
+    Examples
+    --------
+    >>> with governed_run("governance.yaml", run_name="baseline") as run:  # doctest: +SKIP
+    ...     mlflow.log_param("C", 1.0)
+    >>> csc_mlflow.get_status(run.info.run_id).status  # doctest: +SKIP
+    'incomplete'
+    """
+    import mlflow
+
+    if STATE.disabled:
+        raise PolicyNotFoundError(
+            "governance is disabled in this process (csc_mlflow.autolog(disable=True)); "
+            "call csc_mlflow.autolog() to turn it back on"
+        )
+    resolved = _resolve(policy)
+    install_finalizer()
+    tags = {**policy_tags(resolved), **dict(start_run_kwargs.pop("tags", None) or {})}
+    STATE.policy_stack.append(resolved)
+    try:
+        with mlflow.start_run(tags=tags, **start_run_kwargs) as run:
+            if start_run_kwargs.get("run_id"):
+                _govern_active_run(resolved)
+            yield run
+    finally:
+        STATE.policy_stack.pop()

@@ -1,0 +1,44 @@
+"""The ``mlflow.run_context_provider`` plugin: cheap start-of-run tags on every new run.
+
+MLflow imports this module during ``import mlflow`` in every environment where csc-mlflow
+is installed, so it must stay tiny and must never raise: a plugin that raises here breaks
+``import mlflow`` for everyone (``shared/reference/mlflow-notes.md`` §1.2). It imports only a
+leaf MLflow module, and nothing heavy; the work happens in ``tags()``, lazily.
+
+It also turns MLflow's and Great Expectations' usage telemetry off (unless the user set the
+variables themselves): CSC teams must not send anything off the machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from mlflow.tracking.context.abstract_context import RunContextProvider
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+_logger = logging.getLogger("csc_mlflow")
+
+
+class CscRunContextProvider(RunContextProvider):
+    """Tags each new run with the policy hash, package version and ``pending`` status."""
+
+    def in_context(self) -> bool:
+        try:
+            from csc_mlflow._runtime import governing
+
+            return governing()
+        except Exception:
+            _logger.warning("csc-mlflow: could not tell whether to govern this run", exc_info=True)
+            return False
+
+    def tags(self) -> dict[str, str]:
+        try:
+            from csc_mlflow._runtime import start_tags
+
+            return start_tags()
+        except Exception:
+            _logger.warning("csc-mlflow: could not tag the new run", exc_info=True)
+            return {}

@@ -1,0 +1,309 @@
+"""Run end: attach the evidence, write the manifest last, set the governance status.
+
+MLflow has no end-of-run hook, but every ending (context-manager exit, ``end_run``, an
+exception, autolog, the atexit handler, a direct client call) passes through
+``MlflowClient.set_terminated``. We wrap that one method, once, and only after the user
+opted in (a discoverable policy, ``autolog()`` or ``governed_run()``). The wrapper finalises
+governed runs, then calls MLflow's own method; it never raises into the user's code and never
+leaves a run that raised as ``passed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from csc_mlflow import _names as names
+from csc_mlflow._decision import GovernanceDecision, Reason, evaluate
+from csc_mlflow._evidence import (
+    DatasetRef,
+    EvidenceItem,
+    ManifestEntry,
+    RunEvidence,
+    build_manifest,
+    canonical_json,
+    parse_record,
+    sha256_hex,
+)
+from csc_mlflow._policy import Policy
+from csc_mlflow.exceptions import CscMlflowError
+
+_logger = logging.getLogger("csc_mlflow")
+
+_lock = threading.Lock()
+_local = threading.local()
+_original: Callable[..., Any] | None = None
+
+# Records written by this process, by run: path -> bytes (saves downloading them again).
+_records: dict[str, dict[str, bytes]] = {}
+# Fingerprint of the last finalisation of a run, and its decision (idempotence).
+_finalised: dict[str, tuple[Any, GovernanceDecision]] = {}
+
+_NOT_RECORDS = frozenset({names.MANIFEST_PATH, names.REPORT_PATH})
+
+
+def install_finalizer() -> None:
+    """Wrap ``MlflowClient.set_terminated`` (idempotent)."""
+    global _original
+    with _lock:
+        if _original is not None:
+            return
+        from mlflow.tracking.client import MlflowClient
+
+        original = MlflowClient.set_terminated
+
+        def set_terminated(
+            self: Any, run_id: str, status: str | None = None, end_time: int | None = None
+        ) -> Any:
+            if not getattr(_local, "busy", False):
+                _local.busy = True
+                try:
+                    finalize_run(self, run_id, status or "FINISHED")
+                finally:
+                    _local.busy = False
+            return original(self, run_id, status=status, end_time=end_time)
+
+        set_terminated.__wrapped__ = original  # type: ignore[attr-defined]
+        # The one place every run ending passes through (mlflow-notes.md §2).
+        MlflowClient.set_terminated = set_terminated  # type: ignore[method-assign]
+        _original = original
+
+
+def uninstall_finalizer() -> None:
+    """Put MLflow's own ``set_terminated`` back (idempotent)."""
+    global _original
+    with _lock:
+        if _original is None:
+            return
+        from mlflow.tracking.client import MlflowClient
+
+        MlflowClient.set_terminated = _original  # type: ignore[method-assign]
+        _original = None
+
+
+def finalizer_installed() -> bool:
+    """Whether the run-end wrapper is in place."""
+    return _original is not None
+
+
+def remember_record(run_id: str, path: str, data: bytes) -> None:
+    """Note a record this process logged, so finalisation need not download it."""
+    _records.setdefault(run_id, {})[path] = data
+
+
+def _repository(client: Any, run_id: str, artifact_uri: str | None) -> Any:
+    """The run's artefact repository (given the URI, no extra round trip to fetch the run)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    uri = artifact_uri or client.get_run(run_id).info.artifact_uri
+    return get_artifact_repository(uri, tracking_uri=client.tracking_uri)
+
+
+def log_files(
+    client: Any, run_id: str, files: Mapping[str, bytes], *, artifact_uri: str | None = None
+) -> None:
+    """Upload ``files`` (artefact path -> bytes) to the run in one call."""
+    if not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp:
+        root = Path(tmp)
+        for path, data in files.items():
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        repo = _repository(client, run_id, artifact_uri)
+        repo.log_artifacts(str(root / names.ARTIFACT_ROOT), names.ARTIFACT_ROOT)
+
+
+def log_record(client: Any, run_id: str, path: str, record: Mapping[str, Any]) -> bytes:
+    """Write one evidence record to the run now, and remember it for finalisation."""
+    data = canonical_json(record)
+    log_files(client, run_id, {path: data})
+    remember_record(run_id, path, data)
+    return data
+
+
+def last_decision(run_id: str) -> GovernanceDecision | None:
+    """The decision this process reached when it last finalised ``run_id``."""
+    hit = _finalised.get(run_id)
+    return hit[1] if hit else None
+
+
+def finalize_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision | None:
+    """Finalise ``run_id`` if it is governed; never raises.
+
+    Returns the decision, or None when the run is not governed.
+    """
+    try:
+        run = client.get_run(run_id)
+    except Exception:
+        _logger.exception("csc-mlflow: could not read run %s to finalise it", run_id)
+        return None
+    tags = run.data.tags
+    if names.STATUS_TAG not in tags:
+        return None
+    try:
+        return _finalize(client, run, mlflow_status)
+    except Exception as exc:
+        _logger.exception("csc-mlflow: finalising run %s failed", run_id)
+        decision = GovernanceDecision(
+            status="incomplete",
+            reasons=(
+                Reason(
+                    "finalise.error",
+                    "csc-mlflow",
+                    f"finalising the run failed ({type(exc).__name__}: {exc}); the evidence "
+                    "was not sealed. Fix the cause and re-run",
+                    "incomplete",
+                ),
+            ),
+        )
+        try:
+            _set_status_tags(client, run_id, decision, manifest_sha=None)
+        except Exception:
+            _logger.exception("csc-mlflow: could not mark run %s incomplete", run_id)
+        return decision
+
+
+def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
+    from csc_mlflow._ethics_files import ethics_records
+    from csc_mlflow._runtime import active_policy
+
+    run_id = run.info.run_id
+    tags = run.data.tags
+    policy: Policy | None = None
+    policy_problem: str | None = tags.get(names.POLICY_ERROR_TAG)
+    if policy_problem is None:
+        try:
+            policy = active_policy()
+        except CscMlflowError as exc:
+            policy_problem = str(exc)
+        if policy is None and policy_problem is None:
+            policy_problem = "no governance policy is active at run end"
+
+    artifact_uri = run.info.artifact_uri
+    files = dict(_existing_records(client, run_id, artifact_uri))
+    new_files: dict[str, bytes] = {}
+    if policy is not None:
+        new_files.update(ethics_records(policy, run_id=run_id))
+    files.update(new_files)
+
+    items: list[EvidenceItem] = []
+    problems: list[str] = []
+    for path, data in sorted(files.items()):
+        try:
+            items.append(parse_record(path, data))
+        except CscMlflowError as exc:
+            problems.append(str(exc))
+    datasets = tuple(
+        DatasetRef(
+            name=d.dataset.name,
+            digest=d.dataset.digest,
+            context={t.key: t.value for t in d.tags}.get("mlflow.data.context"),
+        )
+        for d in (run.inputs.dataset_inputs if run.inputs else [])
+    )
+    evidence = RunEvidence(
+        run_status=mlflow_status,
+        items=tuple(items),
+        datasets=datasets,
+        policy_sha256=tags.get(names.POLICY_SHA_TAG),
+        problems=tuple(problems),
+    )
+    fingerprint = (
+        mlflow_status,
+        tuple(sorted((p, sha256_hex(d)) for p, d in files.items())),
+        datasets,
+        policy.sha256 if policy else policy_problem,
+    )
+    previous = _finalised.get(run_id)
+    if previous is not None and previous[0] == fingerprint:
+        return previous[1]
+
+    if policy is None:
+        decision = GovernanceDecision(
+            status="incomplete",
+            reasons=(Reason("policy.invalid", "policy", str(policy_problem), "incomplete"),),
+        )
+    else:
+        decision = evaluate(policy, evidence)
+
+    log_files(client, run_id, new_files, artifact_uri=artifact_uri)
+    for path, data in new_files.items():
+        remember_record(run_id, path, data)
+    entries = [
+        ManifestEntry(path=p, sha256=sha256_hex(d), size=len(d), kind=_kind_of(p, d))
+        for p, d in files.items()
+    ]
+    manifest = canonical_json(
+        build_manifest(
+            entries,
+            datasets=datasets,
+            policy_sha256=tags.get(names.POLICY_SHA_TAG),
+            run_id=run_id,
+            run_status=mlflow_status,
+            decision=decision.to_dict(),
+        )
+    )
+    log_files(client, run_id, {names.MANIFEST_PATH: manifest}, artifact_uri=artifact_uri)
+    manifest_sha = sha256_hex(manifest)
+    _set_status_tags(client, run_id, decision, manifest_sha=manifest_sha)
+    for output in run.outputs.model_outputs if run.outputs else []:
+        client.set_logged_model_tags(
+            output.model_id,
+            {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha},
+        )
+    _finalised[run_id] = (fingerprint, decision)
+    _logger.info("csc-mlflow: run %s governance status %s", run_id, decision.status)
+    return decision
+
+
+def _kind_of(path: str, data: bytes) -> str:
+    try:
+        return parse_record(path, data).kind
+    except CscMlflowError:
+        return "unreadable"
+
+
+def _existing_records(client: Any, run_id: str, artifact_uri: str) -> dict[str, bytes]:
+    """Every evidence record on the run: this process's, plus any others found there."""
+    known = dict(_records.get(run_id, {}))
+    repo = _repository(client, run_id, artifact_uri)
+    for path in _list_files(repo, names.ARTIFACT_ROOT):
+        if path in known or path in _NOT_RECORDS or not path.endswith(".json"):
+            continue
+        with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp:
+            local = repo.download_artifacts(path, tmp)
+            known[path] = Path(local).read_bytes()
+    return known
+
+
+def _list_files(repo: Any, folder: str) -> list[str]:
+    found: list[str] = []
+    for info in repo.list_artifacts(folder):
+        if info.is_dir:
+            found.extend(_list_files(repo, info.path))
+        else:
+            found.append(info.path)
+    return found
+
+
+def _set_status_tags(
+    client: Any, run_id: str, decision: GovernanceDecision, *, manifest_sha: str | None
+) -> None:
+    from mlflow.entities import RunTag
+
+    summary = (
+        "; ".join(str(r) for r in decision.reasons) or "all required evidence present and passing"
+    )
+    run_tags = [
+        RunTag(names.STATUS_TAG, decision.status),
+        RunTag(names.REASONS_TAG, summary[: names.MAX_TAG_VALUE]),
+    ]
+    if manifest_sha is not None:
+        run_tags.append(RunTag(names.MANIFEST_SHA_TAG, manifest_sha))
+    client.log_batch(run_id, tags=run_tags)

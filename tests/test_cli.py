@@ -1,0 +1,89 @@
+"""The csc-mlflow command: help, version, policy validation, run status, a server that is down."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import mlflow
+from click.testing import CliRunner
+
+import csc_mlflow
+from csc_mlflow._cli import main
+
+from .conftest import REPO
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_help_and_version() -> None:
+    code, out = run("--help")
+    assert code == 0
+    assert "policy" in out
+    assert "status" in out
+    code, out = run("--version")
+    assert code == 0
+    assert out.strip() == f"csc-mlflow, version {csc_mlflow.__version__}"
+
+
+def test_policy_validate_good_file() -> None:
+    code, out = run("policy", "validate", str(REPO / "examples" / "governance.yaml"))
+    assert code == 0
+    assert "valid policy for project 're-referral-risk'" in out
+    assert f"sha256: {csc_mlflow.load_policy(REPO / 'examples' / 'governance.yaml').sha256}" in out
+
+
+def test_policy_validate_bad_file_exits_1_with_key(tmp_path: Path) -> None:
+    bad = tmp_path / "governance.yaml"
+    bad.write_text(
+        "version: 1\nproject: {name: a, owner: b}\ndatasets: {train: {suite: s, block: error}}\n"
+    )
+    code, out = run("policy", "validate", str(bad))
+    assert code == 1
+    assert "datasets.train.block: unknown key. Allowed here: suite, block_on, required" in out
+    assert "Did you mean 'block_on'?" in out
+
+
+def test_status_prints_reasons_and_exits_3_unless_passed(tracking: str, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nproject: {name: a, owner: b}\ndatasets: {train: {suite: s}}\n")
+    with csc_mlflow.governed_run(policy) as active:
+        pass
+    code, out = run("status", active.info.run_id)
+    assert code == 3
+    assert f"run {active.info.run_id}: governance status INCOMPLETE" in out
+    assert "[incomplete] data_quality.train: no data-quality (dataset 'train') evidence" in out
+    assert "evidence verified against manifest" in out
+    code, out = run("status", active.info.run_id, "--json")
+    assert code == 3
+    assert json.loads(out)["decision"]["status"] == "incomplete"
+
+
+def test_status_of_a_passing_run_exits_0(tracking: str, policy_file: Path) -> None:
+    with mlflow.start_run() as active:
+        pass
+    code, out = run("status", active.info.run_id)
+    assert code == 0, out
+    assert "governance status PASSED" in out
+
+
+def test_status_of_ungoverned_run(tracking: str) -> None:
+    with mlflow.start_run() as active:
+        pass
+    code, out = run("status", active.info.run_id)
+    assert code == 1
+    assert "is not governed by csc-mlflow" in out
+
+
+def test_status_when_the_tracking_server_is_down() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out = run("status", "abc123", "--tracking-uri", f"http://127.0.0.1:{port}")
+    assert code == 1
+    assert f"cannot read run 'abc123' from the tracking store at http://127.0.0.1:{port}" in out
+    assert "that the server is running" in out
