@@ -1,0 +1,11 @@
+"""Fully synthetic CSC data for examples, tests and benchmarks: no real child's data.
+
+>>> from csc_mlflow.datasets import make_ssda903
+>>> data = make_ssda903(500, seed=7)
+>>> sorted(data.header.columns)[:3]
+['CHILD', 'DOB', 'ETHNIC']
+"""
+
+from csc_mlflow.datasets._ssda903 import DEFECT_KINDS, SyntheticSSDA903, make_ssda903
+
+__all__ = ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]

@@ -1,0 +1,461 @@
+"""Fully synthetic SSDA903-like data: children (Header) and their care episodes.
+
+Nothing here comes from a real child. Codes come from the DfE code lists for the collection
+year; dates are in order (DOB before the first DECOM, DECOM before DEC, each episode starting
+the day the previous one ended). Generation is vectorised, so millions of episodes take
+seconds. Data-quality defects can be planted in exact numbers, and an outcome disparity
+between ethnic groups can be planted in the modelling frame, so the checks built on top have
+something true to find.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from csc_mlflow import _codes as codes
+from csc_mlflow._groupings import GROUPINGS, CodeGroupingDefinition
+
+__all__ = ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
+
+HEADER_DEFECTS: Final = (
+    "invalid_ethnicity",
+    "missing_ethnicity",
+    "invalid_sex",
+    "invalid_upn",
+    "duplicate_child",
+    "dob_after_collection_end",
+)
+EPISODE_DEFECTS: Final = (
+    "dec_before_decom",
+    "invalid_placement",
+    "invalid_legal_status",
+    "missing_decom",
+    "rec_without_dec",
+)
+DEFECT_KINDS: Final = HEADER_DEFECTS + EPISODE_DEFECTS
+
+_ETHNIC_WEIGHTS: Final = {
+    "WBRI": 0.64,
+    "WIRI": 0.002,
+    "WIRT": 0.004,
+    "WOTH": 0.05,
+    "WROM": 0.006,
+    "MWBC": 0.035,
+    "MWBA": 0.012,
+    "MWAS": 0.01,
+    "MOTH": 0.03,
+    "AIND": 0.008,
+    "APKN": 0.014,
+    "ABAN": 0.007,
+    "AOTH": 0.022,
+    "BCRB": 0.014,
+    "BAFR": 0.04,
+    "BOTH": 0.014,
+    "CHNE": 0.002,
+    "OOTH": 0.035,
+    "REFU": 0.005,
+    "NOBT": 0.01,
+}
+_LS_WEIGHTS: Final = {
+    "C1": 0.15,
+    "C2": 0.44,
+    "D1": 0.002,
+    "E1": 0.07,
+    "V2": 0.2,
+    "V3": 0.02,
+    "V4": 0.02,
+    "L1": 0.02,
+    "L2": 0.01,
+    "L3": 0.003,
+    "J1": 0.01,
+    "J2": 0.02,
+    "J3": 0.005,
+}
+_CIN_WEIGHTS: Final = {
+    "N1": 0.64,
+    "N2": 0.03,
+    "N3": 0.03,
+    "N4": 0.08,
+    "N5": 0.14,
+    "N6": 0.02,
+    "N7": 0.005,
+    "N8": 0.055,
+}
+_RNE_LATER: Final = {"P": 0.605, "L": 0.27, "T": 0.1, "B": 0.02, "U": 0.005}
+_REC_FINAL: Final = {
+    "E4A": 0.25,
+    "E4B": 0.05,
+    "E11": 0.05,
+    "E12": 0.02,
+    "E13": 0.05,
+    "E41": 0.05,
+    "E45": 0.05,
+    "E46": 0.02,
+    "E47": 0.02,
+    "E48": 0.02,
+    "E5": 0.12,
+    "E6": 0.03,
+    "E7": 0.01,
+    "E9": 0.02,
+    "E17": 0.05,
+    "E3": 0.03,
+    "E8": 0.11,
+    "E15": 0.01,
+    "E16": 0.01,
+    "E14": 0.01,
+    "E2": 0.01,
+}
+_UPN_LETTERS: Final = tuple("ABCDEFGHJKLMNPQRTUVWXYZ")
+
+
+def _weighted(
+    values: Mapping[str, float], allowed: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    keys = [k for k in values if allowed is None or k in allowed]
+    weights = np.array([values[k] for k in keys], dtype=float)
+    return np.array(keys, dtype=object), weights / weights.sum()
+
+
+def _placement_weights(year: str) -> tuple[np.ndarray, np.ndarray]:
+    valid = codes.placement_codes(year)
+    base = {c: 0.005 for c in valid}
+    base.update(
+        {
+            "U1": 0.06,
+            "U2": 0.01,
+            "U3": 0.08,
+            "U4": 0.12,
+            "U5": 0.02,
+            "U6": 0.36,
+            "K2": 0.11,
+            "P1": 0.06,
+            "R1": 0.01,
+            "A5": 0.02,
+            "A6": 0.02,
+        }
+    )
+    for code in ("H5", "K3", "Z11"):
+        if code in valid:
+            base[code] = 0.05
+    return _weighted({c: w for c, w in base.items() if c in valid})
+
+
+@dataclass(frozen=True)
+class SyntheticSSDA903:
+    """Synthetic Header and Episodes tables, with a record of the defects planted."""
+
+    header: pd.DataFrame
+    episodes: pd.DataFrame
+    collection_year: str
+    seed: int
+    planted: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    disparity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def modelling_frame(self) -> pd.DataFrame:
+        """One row per child: features, sensitive columns and the outcome ``re_referral``.
+
+        The outcome is drawn from a logistic model of the child's care history; a planted
+        disparity adds its log-odds shift for children in the named DfE ethnic major group.
+        """
+        rng = np.random.default_rng(self.seed + 1)
+        header = self.header.drop_duplicates("CHILD")
+        eps = self.episodes
+        grouped = eps.groupby("CHILD", sort=False)
+        first = grouped["DECOM"].min()
+        last = eps.drop_duplicates("CHILD", keep="last").set_index("CHILD")
+        stats = pd.DataFrame(
+            {
+                "n_episodes": grouped.size(),
+                "n_moves": grouped["RNE"].agg(lambda s: int(s.isin(("P", "T", "B", "U")).sum())),
+                "first_decom": first,
+                "ls_latest": last["LS"],
+                "cin": last["CIN"],
+                "place_latest": last["PLACE"],
+            }
+        )
+        frame = header.set_index("CHILD").join(stats, how="inner").reset_index()
+        age = (frame["first_decom"] - frame["DOB"]).dt.days / 365.25
+        frame["age_at_entry"] = age.round(2)
+        frame = frame.drop(columns=["first_decom", "UPN", "MC_DOB", "MOTHER"])
+        logit = (
+            -1.4
+            + 0.35 * (frame["n_episodes"].to_numpy() - 1)
+            + 0.15 * frame["n_moves"].to_numpy()
+            + 0.5 * (frame["cin"] == "N1").to_numpy()
+            - 0.03 * frame["age_at_entry"].fillna(0).to_numpy()
+            + 0.4 * frame["ls_latest"].isin(("V2", "V3", "V4")).to_numpy()
+        )
+        if self.disparity:
+            grouping = GROUPINGS["dfe_ethnicity_major"]
+            assert isinstance(grouping, CodeGroupingDefinition)
+            for group, shift in self.disparity.items():
+                members = frame["ETHNIC"].isin(grouping.groups[group]).to_numpy()
+                logit = logit + shift * members
+        probability = 1.0 / (1.0 + np.exp(-logit))
+        frame["re_referral"] = (rng.random(len(frame)) < probability).astype(int)
+        return frame
+
+
+def make_ssda903(
+    n_children: int = 1000,
+    *,
+    seed: int = 0,
+    collection_year: str = "2024-25",
+    defects: Mapping[str, int] | None = None,
+    disparity: Mapping[str, float] | None = None,
+) -> SyntheticSSDA903:
+    """Generate synthetic SSDA903 Header and Episodes tables.
+
+    Parameters
+    ----------
+    n_children : int
+        Children in the Header table; episodes average about 1.5 a child.
+    seed : int
+        Same seed, same data.
+    collection_year : str
+        Decides the code lists (sex codes changed in 2024-25, placement codes in 2023-24 and
+        2025-26) and the collection window.
+    defects : mapping of str to int, optional
+        Exact numbers of rows to spoil, by kind (see ``DEFECT_KINDS``). Rows spoiled for
+        different kinds never overlap within a table.
+    disparity : mapping of str to float, optional
+        Log-odds added to the outcome for children in a DfE ethnic major group, e.g.
+        ``{"Black": 0.8}``.
+
+    Examples
+    --------
+    >>> data = make_ssda903(200, seed=1, defects={"invalid_ethnicity": 3})
+    >>> len(data.header), data.planted["invalid_ethnicity"]
+    (200, 3)
+    """
+    if n_children < 1:
+        raise ValueError(f"n_children must be at least 1; found {n_children}")
+    defects = dict(defects or {})
+    unknown = sorted(set(defects) - set(DEFECT_KINDS))
+    if unknown:
+        raise ValueError(
+            f"unknown defect kinds {unknown}; expected some of {', '.join(DEFECT_KINDS)}"
+        )
+    disparity = dict(disparity or {})
+    major = GROUPINGS["dfe_ethnicity_major"]
+    assert isinstance(major, CodeGroupingDefinition)
+    unknown = sorted(set(disparity) - set(major.groups))
+    if unknown:
+        raise ValueError(
+            f"unknown ethnic groups {unknown}; expected some of {', '.join(major.groups)}"
+        )
+
+    rng = np.random.default_rng(seed)
+    end = np.datetime64(codes.collection_end(collection_year))
+    header = _make_header(rng, n_children, collection_year, end)
+    episodes = _make_episodes(rng, header, collection_year, end)
+    planted: dict[str, int] = {}
+    header = _plant_header(rng, header, defects, end, planted)
+    episodes = _plant_episodes(rng, episodes, defects, planted)
+    return SyntheticSSDA903(
+        header=header,
+        episodes=episodes,
+        collection_year=collection_year,
+        seed=seed,
+        planted=MappingProxyType(planted),
+        disparity=MappingProxyType(disparity),
+    )
+
+
+def _make_header(rng: np.random.Generator, n: int, year: str, end: np.datetime64) -> pd.DataFrame:
+    ids = rng.permutation(n) + 10_000_000
+    child = np.char.add("C", ids.astype(str)).astype(object)
+    age_days = rng.integers(0, 18 * 365, size=n)
+    dob = end - age_days.astype("timedelta64[D]")
+    sex_codes = codes.sex_codes(year)
+    if len(sex_codes) == 3:
+        sex = rng.choice(np.array(sex_codes, dtype=object), size=n, p=[0.535, 0.46, 0.005])
+    else:
+        sex = rng.choice(np.array(sex_codes, dtype=object), size=n, p=[0.54, 0.46])
+    ethnic_keys, ethnic_p = _weighted(_ETHNIC_WEIGHTS)
+    ethnic = rng.choice(ethnic_keys, size=n, p=ethnic_p)
+    letters = rng.choice(np.array(_UPN_LETTERS, dtype=object), size=n)
+    digits = rng.integers(0, 10**12, size=n, dtype=np.int64)
+    upn = np.char.add(letters.astype(str), np.char.zfill(digits.astype(str), 12)).astype(object)
+    unknown = rng.random(n) < 0.03
+    upn[unknown] = rng.choice(
+        np.array(codes.UPN_UNKNOWN_CODES, dtype=object), size=int(unknown.sum())
+    )
+    female = np.isin(sex, ("F", "2"))
+    mother = np.where(female & (age_days > 14 * 365) & (rng.random(n) < 0.03), 1, 0)
+    mc_dob = np.where(
+        mother == 1,
+        end - rng.integers(30, 700, size=n).astype("timedelta64[D]"),
+        np.datetime64("NaT"),
+    )
+    uasc = ((age_days > 13 * 365) & (rng.random(n) < 0.12)).astype(int)
+    return pd.DataFrame(
+        {
+            "CHILD": child,
+            "SEX": sex,
+            "DOB": pd.to_datetime(dob),
+            "ETHNIC": ethnic,
+            "UPN": upn,
+            "MOTHER": mother,
+            "MC_DOB": pd.to_datetime(mc_dob),
+            "UASC": uasc,
+        }
+    )
+
+
+def _make_episodes(
+    rng: np.random.Generator, header: pd.DataFrame, year: str, end: np.datetime64
+) -> pd.DataFrame:
+    n = len(header)
+    dob = header["DOB"].to_numpy().astype("datetime64[D]")
+    counts = np.minimum(1 + rng.geometric(0.55, size=n) - 1, 8)
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(n), counts)
+    starts = np.cumsum(counts) - counts
+    position = np.arange(total) - np.repeat(starts, counts)
+    # First entry: some time after birth, at most five years before the collection ends.
+    age_days = (end - dob).astype(int)
+    window = np.minimum(age_days, 5 * 365)
+    first_offset = (rng.random(n) * np.maximum(window - 30, 1)).astype(int)
+    first_start = end - window.astype("timedelta64[D]") + first_offset.astype("timedelta64[D]")
+    first_start = np.maximum(first_start, dob)
+    duration = np.maximum(rng.lognormal(mean=5.2, sigma=1.0, size=total).astype(int), 1)
+    # Start of each episode = first start + durations of the child's earlier episodes.
+    cum = np.cumsum(duration) - duration
+    offset_in_child = cum - np.repeat(cum[starts], counts)
+    decom = first_start[owner] + offset_in_child.astype("timedelta64[D]")
+    dec = decom + duration.astype("timedelta64[D]")
+    keep = decom < end
+    is_last_kept = np.zeros(total, dtype=bool)
+    kept_idx = np.flatnonzero(keep)
+    last_of_child = np.r_[owner[kept_idx][1:] != owner[kept_idx][:-1], True]
+    is_last_kept[kept_idx[last_of_child]] = True
+    open_episode = is_last_kept & ((dec > end) | (rng.random(total) < 0.45))
+    dec_out = np.where(open_episode, np.datetime64("NaT"), dec)
+
+    rne_keys, rne_p = _weighted(_RNE_LATER)
+    rne = np.where(position == 0, "S", rng.choice(rne_keys, size=total, p=rne_p)).astype(object)
+    ls_keys, ls_p = _weighted(_LS_WEIGHTS)
+    ls = rng.choice(ls_keys, size=total, p=ls_p)
+    # Youth-justice legal statuses only for children over ten at the start (DfE rule 903-358).
+    age_at_start = (decom - dob[owner]).astype(int) / 365.25
+    too_young = np.isin(ls, ("J1", "J2", "J3")) & (age_at_start <= 10)
+    ls[too_young] = "C2"
+    cin_keys, cin_p = _weighted(_CIN_WEIGHTS)
+    cin = rng.choice(cin_keys, size=total, p=cin_p)
+    place_keys, place_p = _placement_weights(year)
+    place = rng.choice(place_keys, size=total, p=place_p)
+    provider = rng.choice(
+        np.array(("PR1", "PR2", "PR4", "PR5"), dtype=object), size=total, p=[0.45, 0.1, 0.35, 0.1]
+    )
+    provider[place == "P1"] = "PR0"
+    rec_keys, rec_p = _weighted(_REC_FINAL)
+    rec = np.where(is_last_kept, rng.choice(rec_keys, size=total, p=rec_p), "X1").astype(object)
+    rec[open_episode] = None
+    moves = np.isin(rne, ("P", "T", "B", "U"))
+    reason = np.full(total, None, dtype=object)
+    reason[moves] = rng.choice(
+        np.array(codes.REASON_PLACE_CHANGE_CODES, dtype=object), size=int(moves.sum())
+    )
+    frame = pd.DataFrame(
+        {
+            "CHILD": header["CHILD"].to_numpy()[owner],
+            "DECOM": pd.to_datetime(decom),
+            "RNE": rne,
+            "LS": ls,
+            "CIN": cin,
+            "PLACE": place,
+            "PLACE_PROVIDER": provider,
+            "DEC": pd.to_datetime(dec_out),
+            "REC": rec,
+            "REASON_PLACE_CHANGE": reason,
+        }
+    )
+    kept: pd.DataFrame = frame.loc[keep].reset_index(drop=True)
+    return kept
+
+
+def _take(
+    rng: np.random.Generator, pool: np.ndarray, n: int, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    if n > len(pool):
+        raise ValueError(
+            f"cannot plant {n} {kind!r} defects: only {len(pool)} rows are left to spoil; "
+            "ask for fewer defects or more children"
+        )
+    return pool[:n], pool[n:]
+
+
+def _plant_header(
+    rng: np.random.Generator,
+    header: pd.DataFrame,
+    defects: Mapping[str, int],
+    end: np.datetime64,
+    planted: dict[str, int],
+) -> pd.DataFrame:
+    header = header.copy()
+    pool = rng.permutation(len(header))
+    for kind in HEADER_DEFECTS:
+        n = int(defects.get(kind, 0))
+        if n <= 0:
+            continue
+        rows, pool = _take(rng, pool, n, kind)
+        if kind == "invalid_ethnicity":
+            header.loc[rows, "ETHNIC"] = "XXXX"
+        elif kind == "missing_ethnicity":
+            header.loc[rows, "ETHNIC"] = None
+        elif kind == "invalid_sex":
+            header.loc[rows, "SEX"] = "X"
+        elif kind == "invalid_upn":
+            header.loc[rows, "UPN"] = "I12345"
+        elif kind == "dob_after_collection_end":
+            header.loc[rows, "DOB"] = pd.Timestamp(end) + pd.Timedelta(days=30)
+        elif kind == "duplicate_child":
+            header = pd.concat([header, header.loc[rows]], ignore_index=True)
+        planted[kind] = n
+    return header
+
+
+def _plant_episodes(
+    rng: np.random.Generator,
+    episodes: pd.DataFrame,
+    defects: Mapping[str, int],
+    planted: dict[str, int],
+) -> pd.DataFrame:
+    episodes = episodes.copy()
+    closed = episodes["DEC"].notna().to_numpy()
+    pool_closed = rng.permutation(np.flatnonzero(closed))
+    pool_open = rng.permutation(np.flatnonzero(~closed))
+    pool_any = rng.permutation(len(episodes))
+    used: set[int] = set()
+
+    def fresh(pool: np.ndarray, n: int, kind: str) -> np.ndarray:
+        candidates = np.array([i for i in pool if i not in used], dtype=int)
+        rows, _ = _take(rng, candidates, n, kind)
+        used.update(int(i) for i in rows)
+        return rows
+
+    for kind in EPISODE_DEFECTS:
+        n = int(defects.get(kind, 0))
+        if n <= 0:
+            continue
+        if kind == "dec_before_decom":
+            rows = fresh(pool_closed, n, kind)
+            episodes.loc[rows, "DEC"] = episodes.loc[rows, "DECOM"] - pd.Timedelta(days=3)
+        elif kind == "rec_without_dec":
+            rows = fresh(pool_open, n, kind)
+            episodes.loc[rows, "REC"] = "E8"
+        elif kind == "invalid_placement":
+            episodes.loc[fresh(pool_any, n, kind), "PLACE"] = "Q9"
+        elif kind == "invalid_legal_status":
+            episodes.loc[fresh(pool_any, n, kind), "LS"] = "C9"
+        elif kind == "missing_decom":
+            episodes.loc[fresh(pool_any, n, kind), "DECOM"] = pd.NaT
+        planted[kind] = n
+    return episodes
