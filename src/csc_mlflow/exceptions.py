@@ -6,6 +6,7 @@ and nothing else. The tree::
     CscMlflowError
     ├── PolicyError (also ValueError)        the policy file is missing, unreadable or invalid
     │   └── PolicyNotFoundError               no policy could be found where we looked
+    ├── EthicsError (also ValueError)        an ethics answer file is missing or unreadable
     ├── EvidenceError                         an evidence record or the manifest is unreadable
     ├── TrackingServerError                   the MLflow tracking server could not be reached
     └── PromotionBlocked                      the gate refused a promotion; carries ``.decision``
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CscMlflowError",
+    "EthicsError",
     "EvidenceError",
     "PolicyError",
     "PolicyNotFoundError",
@@ -65,6 +67,14 @@ class PolicyError(CscMlflowError, ValueError):
 
 class PolicyNotFoundError(PolicyError):
     """No policy was given and none was found in ``CSC_MLFLOW_POLICY`` or the working folder."""
+
+
+class EthicsError(CscMlflowError, ValueError):
+    """An ethics answer file (triage or workbook) is missing, unreadable or not a mapping."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class EvidenceError(CscMlflowError):
