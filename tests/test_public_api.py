@@ -38,3 +38,21 @@ def test_exceptions_share_one_base() -> None:
 
 def test_datasets_surface() -> None:
     assert csc_mlflow.datasets.__all__ == ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
+
+
+def test_ethics_surface() -> None:
+    import csc_mlflow.ethics
+
+    assert csc_mlflow.ethics.__all__ == [
+        "FlaggedTheme",
+        "ThemeProgress",
+        "TriageDefinition",
+        "TriageResult",
+        "WorkbookDefinition",
+        "WorkbookResult",
+        "check_ethics",
+        "evaluate_triage",
+        "evaluate_workbook",
+        "triage_definition",
+        "workbook_definition",
+    ]

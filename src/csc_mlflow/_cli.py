@@ -79,3 +79,142 @@ def status(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
                 click.echo(f"  - {problem}")
     if result.status != "passed" or not result.verified:
         sys.exit(EXIT_BLOCKED)
+
+
+@main.group()
+def ethics() -> None:
+    """The Ethics Triage and Ethics Workbook: templates, the interactive triage, checks."""
+
+
+@ethics.command("init")
+@click.option(
+    "--dir", "folder", default="ethics", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def ethics_init(folder: str, force: bool) -> None:
+    """Write blank, commented triage.yaml and workbook.yaml templates into --dir."""
+    from pathlib import Path
+
+    from csc_mlflow.ethics._templates import triage_template, workbook_template
+
+    target = Path(folder)
+    outputs = {
+        target / "triage.yaml": triage_template(),
+        target / "workbook.yaml": workbook_template(),
+    }
+    existing = [str(p) for p in outputs if p.exists()]
+    if existing and not force:
+        raise click.ClickException(
+            f"{', '.join(existing)} already exist; pass --force to overwrite them"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    click.echo(
+        "next: 'csc-mlflow ethics triage' to answer the triage, then 'csc-mlflow ethics check'"
+    )
+
+
+def _ask(question: object, answers: object) -> object:
+    from csc_mlflow.ethics._definition import Question
+
+    assert isinstance(question, Question)
+    label = f"{question.id}: {question.text}"
+    if question.type == "bool":
+        choice = click.prompt(
+            f"{label} [yes/no]" + ("" if question.required else " (Enter to skip)"),
+            type=click.Choice(
+                ["yes", "no", "y", "n", ""] if not question.required else ["yes", "no", "y", "n"],
+                case_sensitive=False,
+            ),
+            default="" if not question.required else None,
+            show_choices=False,
+            show_default=False,
+        )
+        return None if choice == "" else choice.lower().startswith("y")
+    if question.type in ("radio", "checkbox"):
+        options = list((question.options or {}).items())
+        click.echo(label)
+        for number, (key, text) in enumerate(options, 1):
+            click.echo(f"  {number}) {key}: {text}")
+        many = question.type == "checkbox"
+        while True:
+            raw = click.prompt(
+                "  choose " + ("any, comma-separated (Enter for none)" if many else "one"),
+                default="" if many or not question.required else None,
+                show_default=False,
+            )
+            picked = [p.strip() for p in str(raw).split(",") if p.strip()]
+            chosen = []
+            for p in picked:
+                if p.isdigit() and 1 <= int(p) <= len(options):
+                    chosen.append(options[int(p) - 1][0])
+                elif p in dict(options):
+                    chosen.append(p)
+            if len(chosen) == len(picked) and (
+                many or len(chosen) == 1 or (not picked and not question.required)
+            ):
+                return chosen if many else (chosen[0] if chosen else None)
+            click.echo(f"  please answer with the numbers or ids shown, e.g. 1 or {options[0][0]}")
+    text = click.prompt(f"{label} (Enter to skip)", default="", show_default=False)
+    return str(text).strip() or None
+
+
+@ethics.command("triage")
+@click.option(
+    "--output",
+    "-o",
+    default="ethics/triage.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing answers file.")
+def ethics_triage(output: str, force: bool) -> None:
+    """Ask the triage questions (only those shown for earlier answers) and write the answers."""
+    from pathlib import Path
+
+    from csc_mlflow.ethics._templates import run_triage, triage_template
+    from csc_mlflow.ethics._triage import evaluate_triage
+
+    path = Path(output)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists; pass --force to overwrite it")
+    answers = run_triage(_ask)
+    result = evaluate_triage(answers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(triage_template(answers), encoding="utf-8")
+    click.echo(f"wrote {path}")
+    click.echo(f"risk level: {result.risk}")
+    for theme in result.flagged:
+        click.echo(f"  flagged: {theme.label} ({'; '.join(theme.rationales)})")
+
+
+@ethics.command("check")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Check dates as of this day."
+)
+def ethics_check(policy_path: str | None, today: object) -> None:
+    """Report missing answers, unsigned roles, expired review dates and empty flagged themes."""
+    from datetime import datetime
+
+    from csc_mlflow._policy_io import load_policy
+    from csc_mlflow.ethics._records import check_ethics
+
+    try:
+        loaded = load_policy(policy_path)
+    except CscMlflowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if loaded.ethics is None or not (loaded.ethics.triage or loaded.ethics.workbook):
+        raise click.ClickException(
+            f"{loaded.source}: the policy names no ethics files; add "
+            "'ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}'"
+        )
+    day = today.date() if isinstance(today, datetime) else None
+    decision = check_ethics(loaded, today=day)
+    click.echo(f"ethics: {decision.status.upper()}")
+    for reason in decision.reasons:
+        click.echo(f"  - {reason}")
+    if not decision.passed:
+        sys.exit(EXIT_BLOCKED)

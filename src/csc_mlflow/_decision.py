@@ -275,8 +275,8 @@ def _judge_item(item: EvidenceItem, *, allow_warnings: bool) -> list[Reason]:
         return []
     if outcome == "warning" and not allow_warnings:
         outcome = "failed"
-    details = "; ".join(item.reasons) or f"status {item.status}"
-    return [Reason(f"evidence.{item.status}", subject, details, outcome)]
+    details = item.reasons or (f"status {item.status}",)
+    return [Reason(f"evidence.{item.status}", subject, detail, outcome) for detail in details]
 
 
 def _signoffs(

@@ -44,6 +44,22 @@ _records: dict[str, dict[str, bytes]] = {}
 _finalised: dict[str, tuple[Any, GovernanceDecision]] = {}
 
 _NOT_RECORDS = frozenset({names.MANIFEST_PATH, names.REPORT_PATH})
+_ETHICS_PATHS = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH})
+
+
+def _ethics_sources(policy: Policy | None) -> tuple[tuple[str, str], ...]:
+    """The ethics answer files' contents (hashed): a change means a new finalisation."""
+    if policy is None or policy.ethics is None:
+        return ()
+    found = []
+    for configured in (policy.ethics.triage, policy.ethics.workbook):
+        if configured:
+            path = policy.resolve(configured)
+            try:
+                found.append((str(path), sha256_hex(path.read_bytes())))
+            except OSError:
+                found.append((str(path), "unreadable"))
+    return tuple(found)
 
 
 def install_finalizer() -> None:
@@ -170,8 +186,8 @@ def finalize_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDeci
 
 
 def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
-    from csc_mlflow._ethics_files import ethics_records
     from csc_mlflow._runtime import active_policy
+    from csc_mlflow.ethics._records import ethics_evidence
 
     run_id = run.info.run_id
     tags = run.data.tags
@@ -187,9 +203,32 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
 
     artifact_uri = run.info.artifact_uri
     files = dict(_existing_records(client, run_id, artifact_uri))
+    datasets = tuple(
+        DatasetRef(
+            name=d.dataset.name,
+            digest=d.dataset.digest,
+            context={t.key: t.value for t in d.tags}.get("mlflow.data.context"),
+        )
+        for d in (run.inputs.dataset_inputs if run.inputs else [])
+    )
+    fingerprint = (
+        mlflow_status,
+        tuple(sorted((p, sha256_hex(d)) for p, d in files.items() if p not in _ETHICS_PATHS)),
+        datasets,
+        policy.sha256 if policy else policy_problem,
+        _ethics_sources(policy),
+    )
+    previous = _finalised.get(run_id)
+    if previous is not None and previous[0] == fingerprint:
+        return previous[1]
+
     new_files: dict[str, bytes] = {}
+    extra_tags: dict[str, str] = {}
     if policy is not None:
-        new_files.update(ethics_records(policy, run_id=run_id))
+        kinds = {p: _kind_of(p, d) for p, d in files.items() if p not in _ETHICS_PATHS}
+        ethics = ethics_evidence(policy, run_id=run_id, existing=kinds)
+        new_files.update(ethics.files)
+        extra_tags.update(ethics.tags)
     files.update(new_files)
 
     items: list[EvidenceItem] = []
@@ -199,14 +238,6 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
             items.append(parse_record(path, data))
         except CscMlflowError as exc:
             problems.append(str(exc))
-    datasets = tuple(
-        DatasetRef(
-            name=d.dataset.name,
-            digest=d.dataset.digest,
-            context={t.key: t.value for t in d.tags}.get("mlflow.data.context"),
-        )
-        for d in (run.inputs.dataset_inputs if run.inputs else [])
-    )
     evidence = RunEvidence(
         run_status=mlflow_status,
         items=tuple(items),
@@ -214,15 +245,6 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
         policy_sha256=tags.get(names.POLICY_SHA_TAG),
         problems=tuple(problems),
     )
-    fingerprint = (
-        mlflow_status,
-        tuple(sorted((p, sha256_hex(d)) for p, d in files.items())),
-        datasets,
-        policy.sha256 if policy else policy_problem,
-    )
-    previous = _finalised.get(run_id)
-    if previous is not None and previous[0] == fingerprint:
-        return previous[1]
 
     if policy is None:
         decision = GovernanceDecision(
@@ -251,7 +273,7 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
     )
     log_files(client, run_id, {names.MANIFEST_PATH: manifest}, artifact_uri=artifact_uri)
     manifest_sha = sha256_hex(manifest)
-    _set_status_tags(client, run_id, decision, manifest_sha=manifest_sha)
+    _set_status_tags(client, run_id, decision, manifest_sha=manifest_sha, extra=extra_tags)
     for output in run.outputs.model_outputs if run.outputs else []:
         client.set_logged_model_tags(
             output.model_id,
@@ -293,7 +315,12 @@ def _list_files(repo: Any, folder: str) -> list[str]:
 
 
 def _set_status_tags(
-    client: Any, run_id: str, decision: GovernanceDecision, *, manifest_sha: str | None
+    client: Any,
+    run_id: str,
+    decision: GovernanceDecision,
+    *,
+    manifest_sha: str | None,
+    extra: Mapping[str, str] | None = None,
 ) -> None:
     from mlflow.entities import RunTag
 
@@ -306,4 +333,5 @@ def _set_status_tags(
     ]
     if manifest_sha is not None:
         run_tags.append(RunTag(names.MANIFEST_SHA_TAG, manifest_sha))
+    run_tags.extend(RunTag(k, v[: names.MAX_TAG_VALUE]) for k, v in (extra or {}).items())
     client.log_batch(run_id, tags=run_tags)

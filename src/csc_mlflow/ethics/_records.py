@@ -1,0 +1,149 @@
+"""Ethics evidence on a run: evaluate the answer files the policy names and log the records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from csc_mlflow import _names as names
+from csc_mlflow._decision import GovernanceDecision, evaluate
+from csc_mlflow._evidence import (
+    EvidenceItem,
+    RunEvidence,
+    canonical_json,
+    envelope,
+    provenance,
+    sha256_hex,
+)
+from csc_mlflow._policy import Policy
+from csc_mlflow.ethics._answers import read_answer_file
+from csc_mlflow.ethics._triage import TriageResult, evaluate_triage
+from csc_mlflow.ethics._workbook import WorkbookResult, evaluate_workbook
+from csc_mlflow.exceptions import EthicsError
+
+
+@dataclass(frozen=True)
+class EthicsEvidence:
+    """The ethics records for a run, and the tags that summarise them."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    payloads: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _unreadable(name: str, exc: EthicsError, raw: bytes | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"name": name, "status": "incomplete", "reasons": [str(exc)]}
+    if raw is not None:
+        payload["source_sha256"] = sha256_hex(raw)
+    return payload
+
+
+def _raw(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def ethics_payloads(
+    policy: Policy, *, evidence_paths: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Evidence payloads (record path -> payload) for the ethics files ``policy`` names."""
+    if policy.ethics is None:
+        return {}
+    payloads: dict[str, dict[str, Any]] = {}
+    triage: TriageResult | None = None
+    if policy.ethics.triage:
+        path = policy.resolve(policy.ethics.triage)
+        try:
+            triage = evaluate_triage(read_answer_file(path, "Ethics Triage answers"))
+            payload = triage.to_payload()
+            payload["reasons"] = [f"{policy.ethics.triage}: {p}" for p in payload["reasons"]]
+        except EthicsError as exc:
+            payload = _unreadable("triage", exc, _raw(path))
+        payload["source"] = str(path)
+        raw = _raw(path)
+        if raw is not None:
+            payload["source_sha256"] = sha256_hex(raw)
+        payloads[names.TRIAGE_PATH] = payload
+    if policy.ethics.workbook:
+        path = policy.resolve(policy.ethics.workbook)
+        try:
+            result: WorkbookResult = evaluate_workbook(
+                read_answer_file(path, "Ethics Workbook"),
+                triage=triage,
+                evidence_kinds=tuple((evidence_paths or {}).keys()),
+                evidence_paths=evidence_paths,
+            )
+            payload = result.to_payload()
+            payload["reasons"] = [f"{policy.ethics.workbook}: {p}" for p in payload["reasons"]]
+        except EthicsError as exc:
+            payload = _unreadable("workbook", exc, _raw(path))
+        payload["source"] = str(path)
+        raw = _raw(path)
+        if raw is not None:
+            payload["source_sha256"] = sha256_hex(raw)
+        payloads[names.WORKBOOK_PATH] = payload
+    return payloads
+
+
+def ethics_evidence(
+    policy: Policy, *, run_id: str, existing: Mapping[str, str] | None = None
+) -> EthicsEvidence:
+    """Records and tags for the run; ``existing`` maps record paths on the run to their kinds."""
+    evidence_paths: dict[str, tuple[str, ...]] = {}
+    for path, kind in (existing or {}).items():
+        evidence_paths[kind] = (*evidence_paths.get(kind, ()), path)
+    payloads = ethics_payloads(policy, evidence_paths=evidence_paths)
+    files, tags = {}, {}
+    kinds = {names.TRIAGE_PATH: "csc.ethics.triage", names.WORKBOOK_PATH: "csc.ethics.workbook"}
+    for path, payload in payloads.items():
+        record = envelope(
+            kinds[path], payload, provenance(run_id=run_id, policy_sha256=policy.sha256)
+        )
+        files[path] = canonical_json(record)
+    triage = payloads.get(names.TRIAGE_PATH)
+    if triage is not None and "risk" in triage:
+        tags[names.ETHICS_RISK_TAG] = triage["risk"]
+        flagged = ",".join(t["theme"] for t in triage["flagged_themes"])
+        tags[names.ETHICS_FLAGGED_TAG] = flagged or "none"
+    workbook = payloads.get(names.WORKBOOK_PATH)
+    if workbook is not None:
+        tags[names.WORKBOOK_COMPLETE_TAG] = "true" if workbook["status"] == "passed" else "false"
+    return EthicsEvidence(files=files, tags=tags, payloads=payloads)
+
+
+def check_ethics(policy: Policy, *, today: date | None = None) -> GovernanceDecision:
+    """Completeness of the ethics files ``policy`` names, with the run's own decision logic.
+
+    Missing answers, hidden or unknown answers, unsigned roles, an expired review date and
+    flagged themes whose workbook section is empty each give their own reason.
+    """
+    payloads = ethics_payloads(policy)
+    kinds = {names.TRIAGE_PATH: "csc.ethics.triage", names.WORKBOOK_PATH: "csc.ethics.workbook"}
+    items = tuple(
+        EvidenceItem(
+            path=path,
+            kind=kinds[path],
+            name=str(payload["name"]),
+            status=str(payload["status"]),
+            reasons=tuple(payload["reasons"]),
+            payload=payload,
+        )
+        for path, payload in payloads.items()
+    )
+    evidence = RunEvidence(run_status="FINISHED", items=items, policy_sha256=policy.sha256)
+    decision = evaluate(policy, evidence, today=today)
+    ethics_reasons = tuple(
+        r for r in decision.reasons if not r.subject.startswith(("data_quality", "fairness"))
+    )
+    if any(r.outcome == "failed" for r in ethics_reasons):
+        status = "failed"
+    elif any(r.outcome == "incomplete" for r in ethics_reasons):
+        status = "incomplete"
+    else:
+        status = "passed"
+    return GovernanceDecision(status=status, reasons=ethics_reasons)  # type: ignore[arg-type]
