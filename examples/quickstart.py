@@ -37,12 +37,20 @@ def main() -> str:
         mlflow.log_input(dataset, context="training")
         model = LogisticRegression(max_iter=500).fit(train[FEATURES], train["re_referral"])
         mlflow.log_metric("test_accuracy", model.score(test[FEATURES], test["re_referral"]))
-        mlflow.sklearn.log_model(
+        info = mlflow.sklearn.log_model(
             model,
             name="model",
             registered_model_name=MODEL_NAME,
             input_example=train[FEATURES].head(3),
             pip_requirements=["scikit-learn", "pandas"],
+        )
+        # Fairness across the policy's sensitive features (ethnicity, sex, age band and
+        # ethnicity by sex), on held-out children, attached to the run and the logged model.
+        csc_mlflow.evaluate_fairness(
+            test["re_referral"],
+            model.predict(test[FEATURES]),
+            sensitive_features=test,
+            model_id=info.model_id,
         )
 
     status = csc_mlflow.get_status(run.info.run_id)

@@ -18,6 +18,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "__version__",
         "autolog",
         "evaluate",
+        "evaluate_fairness",
         "find_policy_file",
         "get_status",
         "governed_run",

@@ -7,6 +7,7 @@ from csc_mlflow._policy import Policy
 from csc_mlflow._policy_io import find_policy_file, load_policy
 from csc_mlflow._verify import RunGovernance, get_status
 from csc_mlflow._version import __version__
+from csc_mlflow.fairness._log import evaluate_fairness
 
 __all__ = [
     "EvidenceItem",
@@ -18,6 +19,7 @@ __all__ = [
     "__version__",
     "autolog",
     "evaluate",
+    "evaluate_fairness",
     "find_policy_file",
     "get_status",
     "governed_run",

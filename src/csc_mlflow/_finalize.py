@@ -43,7 +43,6 @@ _records: dict[str, dict[str, bytes]] = {}
 # Fingerprint of the last finalisation of a run, and its decision (idempotence).
 _finalised: dict[str, tuple[Any, GovernanceDecision]] = {}
 
-_NOT_RECORDS = frozenset({names.MANIFEST_PATH, names.REPORT_PATH})
 _ETHICS_PATHS = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH})
 
 
@@ -133,13 +132,15 @@ def log_files(
             target.write_bytes(data)
         repo = _repository(client, run_id, artifact_uri)
         repo.log_artifacts(str(root / names.ARTIFACT_ROOT), names.ARTIFACT_ROOT)
+    for path, data in files.items():
+        if path != names.MANIFEST_PATH:
+            remember_record(run_id, path, data)
 
 
 def log_record(client: Any, run_id: str, path: str, record: Mapping[str, Any]) -> bytes:
     """Write one evidence record to the run now, and remember it for finalisation."""
     data = canonical_json(record)
     log_files(client, run_id, {path: data})
-    remember_record(run_id, path, data)
     return data
 
 
@@ -234,6 +235,8 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
     items: list[EvidenceItem] = []
     problems: list[str] = []
     for path, data in sorted(files.items()):
+        if not path.endswith(".json"):
+            continue  # charts and the report are sealed by the manifest, not judged
         try:
             items.append(parse_record(path, data))
         except CscMlflowError as exc:
@@ -255,8 +258,6 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
         decision = evaluate(policy, evidence)
 
     log_files(client, run_id, new_files, artifact_uri=artifact_uri)
-    for path, data in new_files.items():
-        remember_record(run_id, path, data)
     entries = [
         ManifestEntry(path=p, sha256=sha256_hex(d), size=len(d), kind=_kind_of(p, d))
         for p, d in files.items()
@@ -285,6 +286,8 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
 
 
 def _kind_of(path: str, data: bytes) -> str:
+    if not path.endswith(".json"):
+        return "attachment"
     try:
         return parse_record(path, data).kind
     except CscMlflowError:
@@ -296,7 +299,7 @@ def _existing_records(client: Any, run_id: str, artifact_uri: str) -> dict[str, 
     known = dict(_records.get(run_id, {}))
     repo = _repository(client, run_id, artifact_uri)
     for path in _list_files(repo, names.ARTIFACT_ROOT):
-        if path in known or path in _NOT_RECORDS or not path.endswith(".json"):
+        if path in known or path == names.MANIFEST_PATH:
             continue
         with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp:
             local = repo.download_artifacts(path, tmp)
