@@ -7,6 +7,8 @@ and nothing else. The tree::
     ├── PolicyError (also ValueError)        the policy file is missing, unreadable or invalid
     │   └── PolicyNotFoundError               no policy could be found where we looked
     ├── EthicsError (also ValueError)        an ethics answer file is missing or unreadable
+    ├── SuiteError (also ValueError)         an expectation suite is missing or malformed
+    ├── DataError (also ValueError)          the data cannot be validated (columns, types, rows)
     ├── EvidenceError                         an evidence record or the manifest is unreadable
     ├── TrackingServerError                   the MLflow tracking server could not be reached
     └── PromotionBlocked                      the gate refused a promotion; carries ``.decision``
@@ -25,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CscMlflowError",
+    "DataError",
     "EthicsError",
     "EvidenceError",
     "PolicyError",
     "PolicyNotFoundError",
     "PromotionBlocked",
+    "SuiteError",
     "TrackingServerError",
 ]
 
@@ -75,6 +79,14 @@ class EthicsError(CscMlflowError, ValueError):
     def __init__(self, message: str, *, path: Path | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class SuiteError(CscMlflowError, ValueError):
+    """An expectation suite is missing or breaks the format (file, entry and key named)."""
+
+
+class DataError(CscMlflowError, ValueError):
+    """The data cannot be validated: a column is missing, empty, or of the wrong type."""
 
 
 class EvidenceError(CscMlflowError):

@@ -1,0 +1,326 @@
+"""Expectation suites users can read and write: YAML (or GX's JSON), checked on load.
+
+A suite names its table and collection year, declares its columns and their kinds (``date``
+or ``text``), the columns csc-mlflow derives before validating (ages, durations), and one
+expectation per entry: a Great Expectations ``type``, its ``kwargs`` and a ``meta`` block with
+the DfE ``rule`` id, a plain-English ``description`` and a ``severity`` (``error``, or
+``query`` for the DfE "Q" rules that warn). Shipped suites are referred to as
+``<collection>/<table>@<year>`` (``ssda903/episodes@2024-25``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+
+from csc_mlflow.exceptions import SuiteError
+
+SUITE_KEYS: Final = (
+    "name",
+    "collection_year",
+    "description",
+    "columns",
+    "derived",
+    "example_row",
+    "expectations",
+)
+ENTRY_KEYS: Final = ("type", "kwargs", "meta", "examples")
+META_KEYS: Final = ("rule", "description", "severity")
+DERIVATIONS: Final = ("years_between", "days_between")
+REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
+
+Severity = Literal["error", "query"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite, with the DfE rule it encodes."""
+
+    rule: str
+    severity: Severity
+    description: str
+    type: str
+    kwargs: Mapping[str, Any]
+    examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the expectation reads (including its row condition's)."""
+        found = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]
+        found += list(self.kwargs.get("column_list", ()))
+        return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A checked suite, ready to run."""
+
+    name: str
+    collection_year: str | None
+    description: str
+    columns: Mapping[str, str]
+    derived: Mapping[str, tuple[str, str, str]]
+    rules: tuple[Rule, ...]
+    sha256: str
+    source: str
+    example_row: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        """``name@year`` for a versioned suite, else the name."""
+        return f"{self.name}@{self.collection_year}" if self.collection_year else self.name
+
+    def required_columns(self) -> tuple[str, ...]:
+        """Every input column the rules read, derived columns' inputs included."""
+        needed: list[str] = []
+        for rule in self.rules:
+            for column in rule.columns:
+                if column in self.derived:
+                    needed.extend(self.derived[column][1:])
+                else:
+                    needed.append(column)
+            needed.extend(_condition_columns(rule.kwargs.get("row_condition"), self.columns))
+        return tuple(dict.fromkeys(needed))
+
+
+def _condition_columns(condition: str | None, known: Mapping[str, str]) -> list[str]:
+    if not condition:
+        return []
+    return [c for c in known if re.search(rf"\b{re.escape(c)}\b", condition)]
+
+
+def shipped_suites() -> tuple[str, ...]:
+    """References of every suite shipped with the package."""
+    root = files("csc_mlflow.expectations")
+    refs = []
+    for collection in root.iterdir():
+        if collection.is_dir() and not collection.name.startswith("_"):
+            refs += [
+                f"{collection.name}/{p.name.removesuffix('.yaml')}"
+                for p in collection.iterdir()
+                if p.name.endswith(".yaml")
+            ]
+    return tuple(sorted(refs))
+
+
+def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
+    """Load a shipped suite by reference, or a suite file (YAML, or GX JSON) by path.
+
+    Raises
+    ------
+    SuiteError
+        The suite does not exist or breaks the format; the message names the file, the
+        entry and the key.
+    """
+    text, source = _read(ref, base)
+    if source.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise SuiteError(f"{source}: not valid JSON ({exc})") from exc
+        data = _from_gx_json(data, source)
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f"line {mark.line + 1}: " if mark is not None else ""
+            raise SuiteError(
+                f"{source}: {at}not valid YAML ({getattr(exc, 'problem', exc)})"
+            ) from exc
+    return _check(data, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
+    match = REF_PATTERN.match(str(ref)) if not isinstance(ref, Path) else None
+    if match:
+        collection, table = match["name"].split("/")
+        resource = files("csc_mlflow.expectations").joinpath(
+            collection, f"{table}@{match['year']}.yaml"
+        )
+        if not resource.is_file():
+            close = difflib.get_close_matches(str(ref), shipped_suites(), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise SuiteError(
+                f"no shipped suite {ref!r}; shipped: {', '.join(shipped_suites())}.{hint}"
+            )
+        return resource.read_text(encoding="utf-8"), f"{ref} (shipped)"
+    path = Path(ref)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise SuiteError(
+            f"{path}: cannot read the suite ({exc.strerror}); give a path to a suite file or a "
+            f"shipped suite such as {shipped_suites()[0]}"
+        ) from exc
+
+
+def _from_gx_json(data: Any, source: str) -> dict[str, Any]:
+    """GX's own suite JSON (``name``, ``expectations: [{type, kwargs, meta}]``) to ours."""
+    if not isinstance(data, dict) or "expectations" not in data:
+        raise SuiteError(f"{source}: expected a GX suite object with 'expectations'")
+    return {
+        "name": data.get("name") or data.get("expectation_suite_name") or Path(source).stem,
+        "collection_year": (data.get("meta") or {}).get("collection_year"),
+        "description": (data.get("meta") or {}).get("description", ""),
+        "expectations": [
+            {
+                "type": e.get("type") or e.get("expectation_type"),
+                "kwargs": e.get("kwargs", {}),
+                "meta": e.get("meta", {}),
+            }
+            for e in data["expectations"]
+        ],
+    }
+
+
+def _expectation_classes() -> dict[str, type]:
+    import great_expectations.expectations as gxe
+
+    classes = {}
+    for name in dir(gxe):
+        cls = getattr(gxe, name)
+        if isinstance(cls, type) and name.startswith("Expect") and hasattr(cls, "expectation_type"):
+            classes[str(cls.expectation_type)] = cls
+    return classes
+
+
+def _check(data: Any, source: str, sha256: str) -> Suite:
+    if not isinstance(data, dict):
+        raise SuiteError(f"{source}: expected a mapping with 'name' and 'expectations'")
+    unknown = [k for k in data if k not in SUITE_KEYS]
+    if unknown:
+        raise SuiteError(f"{source}: unknown key {unknown[0]!r}; allowed: {', '.join(SUITE_KEYS)}")
+    if (
+        not data.get("name")
+        or not isinstance(data.get("expectations"), list)
+        or not data["expectations"]
+    ):
+        raise SuiteError(f"{source}: a suite needs a 'name' and a non-empty list of 'expectations'")
+    columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
+    for column, kind in columns.items():
+        if kind not in ("date", "text", "number"):
+            raise SuiteError(
+                f"{source}: columns.{column}: expected date, text or number; found {kind!r}"
+            )
+    derived: dict[str, tuple[str, str, str]] = {}
+    for column, spec in (data.get("derived") or {}).items():
+        if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in DERIVATIONS:
+            raise SuiteError(
+                f"{source}: derived.{column}: expected one of {', '.join(DERIVATIONS)}"
+            )
+        how, args = next(iter(spec.items()))
+        if not isinstance(args, list) or len(args) != 2:
+            raise SuiteError(f"{source}: derived.{column}.{how}: expected two column names")
+        derived[str(column)] = (how, str(args[0]), str(args[1]))
+    classes = _expectation_classes()
+    rules = []
+    for index, entry in enumerate(data["expectations"]):
+        rules.append(_check_entry(entry, f"{source}: expectations[{index}]", classes, columns))
+    year = data.get("collection_year")
+    return Suite(
+        name=str(data["name"]),
+        collection_year=str(year) if year else None,
+        description=str(data.get("description", "")),
+        columns=columns,
+        derived=derived,
+        rules=tuple(rules),
+        sha256=sha256,
+        source=source,
+        example_row=data.get("example_row") or {},
+    )
+
+
+def _check_entry(
+    entry: Any, where: str, classes: Mapping[str, type], columns: Mapping[str, str]
+) -> Rule:
+    from pydantic import ValidationError
+    from pydantic.v1 import ValidationError as V1ValidationError
+
+    if not isinstance(entry, dict):
+        raise SuiteError(f"{where}: expected a mapping with type, kwargs and meta")
+    unknown = [k for k in entry if k not in ENTRY_KEYS]
+    if unknown:
+        raise SuiteError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(ENTRY_KEYS)}")
+    kind = entry.get("type")
+    if kind not in classes:
+        close = difflib.get_close_matches(str(kind), list(classes), n=3, cutoff=0.6)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise SuiteError(f"{where}.type: unknown expectation type {kind!r}{hint}")
+    meta = entry.get("meta") or {}
+    missing = [k for k in META_KEYS if not meta.get(k)]
+    if missing:
+        raise SuiteError(
+            f"{where}.meta: missing {', '.join(missing)} (every rule names its DfE id, "
+            "a plain-English description and a severity)"
+        )
+    if meta["severity"] not in ("error", "query"):
+        raise SuiteError(
+            f"{where}.meta.severity: expected error or query; found {meta['severity']!r}"
+        )
+    kwargs = dict(entry.get("kwargs") or {})
+    try:
+        build(classes[str(kind)], kwargs, columns)
+    except (ValidationError, V1ValidationError) as exc:
+        first = exc.errors()[0]
+        argument = ".".join(str(p) for p in first["loc"]) or "kwargs"
+        raise SuiteError(
+            f"{where}.kwargs.{argument}: {first['msg']} (found {first.get('input')!r})"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise SuiteError(f"{where}.kwargs: {exc}") from None
+    return Rule(
+        rule=str(meta["rule"]),
+        severity=meta["severity"],
+        description=str(meta["description"]),
+        type=str(kind),
+        kwargs=kwargs,
+        examples=entry.get("examples") or {},
+    )
+
+
+@contextlib.contextmanager
+def quiet_gx() -> Iterator[None]:
+    """Silence GX's deprecation of pandas-syntax row conditions (GX 1.9+), and nothing else.
+
+    They still work throughout GX 1.x; moving the suites to GX Condition objects is due
+    before GX 2.0.
+    """
+    with warnings.catch_warnings():
+        for message in (
+            "The condition_parser parameter is deprecated",
+            "Passing a string to the row_condition",
+        ):
+            warnings.filterwarnings("ignore", message=message, category=DeprecationWarning)
+        yield
+
+
+def build(cls: type, kwargs: Mapping[str, Any], columns: Mapping[str, str], **extra: Any) -> Any:
+    """Instantiate a GX expectation from suite kwargs."""
+    with quiet_gx():
+        return cls(**_typed(kwargs, columns), **extra)
+
+
+def _typed(kwargs: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    """Bounds on date columns become timestamps (YAML gives strings or dates)."""
+    import pandas as pd
+
+    out = dict(kwargs)
+    if columns.get(str(out.get("column"))) == "date":
+        for key in ("min_value", "max_value"):
+            if out.get(key) is not None:
+                out[key] = pd.Timestamp(out[key]).to_pydatetime()
+    return out

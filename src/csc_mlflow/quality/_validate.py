@@ -1,0 +1,297 @@
+"""Running a suite with Great Expectations, and reducing results to what a reviewer needs.
+
+Nothing row-level leaves this module: GX is asked for its minimal counting result format
+*and* every result is rebuilt from an allowlist of numeric counts, so a future GX default
+cannot bring values, row indices or partial lists back. Progress bars and usage statistics
+are off.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pandas as pd
+
+from csc_mlflow.exceptions import DataError
+from csc_mlflow.quality._suite import Suite, quiet_gx
+
+RESULT_FORMAT: Final = {
+    "result_format": "BASIC",
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+# The only result fields that may leave GX: counts and percentages, nothing else.
+ALLOWED: Final = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
+
+_lock = threading.Lock()
+_context: Any = None
+_suites: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's outcome, as counts only."""
+
+    rule: str
+    severity: str
+    description: str
+    expectation: str
+    columns: tuple[str, ...]
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    missing_count: int | None
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "description": self.description,
+            "expectation": self.expectation,
+            "columns": list(self.columns),
+            "success": self.success,
+            "element_count": self.element_count,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_percent": self.unexpected_percent,
+            "missing_count": self.missing_count,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class DataQualityResult:
+    """Every rule's outcome for one dataset, and the verdict under ``block_on``."""
+
+    suite: Suite
+    rows: int
+    rules: tuple[RuleResult, ...]
+    block_on: str = "error"
+
+    @property
+    def failed(self) -> tuple[RuleResult, ...]:
+        """Rules that did not hold."""
+        return tuple(r for r in self.rules if not r.success)
+
+    @property
+    def status(self) -> str:
+        """``failed`` if a blocking rule failed, ``warnings`` if only queries did, else passed."""
+        blocking = ("error", "query") if self.block_on == "query" else ("error",)
+        if any(r.severity in blocking for r in self.failed):
+            return "failed"
+        return "warnings" if self.failed else "passed"
+
+    @property
+    def success_percent(self) -> float:
+        """Share of rules that held."""
+        return 100.0 * (len(self.rules) - len(self.failed)) / len(self.rules)
+
+    def reasons(self) -> list[str]:
+        """One plain-English line per failed rule."""
+        lines = []
+        for r in self.failed:
+            if r.problem:
+                lines.append(f"{r.rule} ({r.severity}) {r.description} Could not run: {r.problem}")
+            else:
+                lines.append(
+                    f"{r.rule} ({r.severity}) {r.description} Failed for {r.unexpected_count} of "
+                    f"{r.element_count} rows ({_pct(r.unexpected_percent)})."
+                )
+        return lines
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}%"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def scrub(result: Mapping[str, Any] | None) -> dict[str, float | None]:
+    """Keep only the allowed numeric counts of a GX result; drop everything else."""
+    result = result or {}
+    return {key: _number(result.get(key)) for key in ALLOWED}
+
+
+def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> pd.DataFrame:
+    """Check the data can be validated by ``suite``; add the derived columns.
+
+    Raises :class:`DataError` naming the column and what to do: a missing column (with close
+    matches), an empty frame, dates held as text, a suite for another collection year.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame to validate; found {type(frame).__name__}")
+    if collection_year and suite.collection_year and collection_year != suite.collection_year:
+        raise DataError(
+            f"suite {suite.ref} is written for collection year {suite.collection_year} but the "
+            f"data is for {collection_year}; use {suite.name}@{collection_year}"
+        )
+    if frame.empty:
+        raise DataError(
+            f"the dataset is empty (0 rows); suite {suite.ref} has nothing to check. "
+            "Check the extract or the filter that produced it."
+        )
+    present = [str(c) for c in frame.columns]
+    for column in suite.required_columns():
+        if column not in frame.columns:
+            close = difflib.get_close_matches(column, present, n=3)
+            hint = f" Close matches: {', '.join(close)}." if close else ""
+            raise DataError(
+                f"column {column!r} is missing: suite {suite.ref} needs it.{hint} "
+                f"Columns present: {', '.join(present)}."
+            )
+    for column, kind in suite.columns.items():
+        if kind == "date" and column in frame.columns:
+            series = frame[column]
+            if not pd.api.types.is_datetime64_any_dtype(series) and series.notna().any():
+                raise DataError(
+                    f"column {column!r} holds text or numbers, not dates (dtype {series.dtype}); "
+                    f"parse it first, e.g. df[{column!r}] = pd.to_datetime(df[{column!r}], "
+                    "format='%d/%m/%Y')"
+                )
+    derived = {}
+    for column, (how, first, second) in suite.derived.items():
+        a = pd.to_datetime(frame[first])
+        b = pd.to_datetime(frame[second])
+        days = (b - a).dt.days
+        derived[column] = days / 365.25 if how == "years_between" else days
+    return frame.assign(**derived) if derived else frame
+
+
+def _gx_context() -> Any:
+    global _context
+    with _lock:
+        if _context is None:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(
+                globally=False, metric_calculations=False
+            )
+            source = context.data_sources.add_pandas("csc_mlflow")
+            asset = source.add_dataframe_asset("frame")
+            asset.add_batch_definition_whole_dataframe("whole")
+            _context = context
+        return _context
+
+
+def gx_suite(suite: Suite) -> Any:
+    """The GX ExpectationSuite for ``suite`` (built once per suite content)."""
+    import great_expectations as gx
+
+    from csc_mlflow.quality._suite import _expectation_classes, build
+
+    context = _gx_context()
+    content = repr([(r.rule, r.type, sorted(r.kwargs.items())) for r in suite.rules])
+    key = (
+        f"{suite.name}@{suite.collection_year}-{hashlib.sha256(content.encode()).hexdigest()[:20]}"
+    )
+    with _lock:
+        if key not in _suites:
+            classes = _expectation_classes()
+            expectations = [
+                build(
+                    classes[rule.type],
+                    rule.kwargs,
+                    suite.columns,
+                    meta={"rule": rule.rule, "csc_index": i},
+                )
+                for i, rule in enumerate(suite.rules)
+            ]
+            _suites[key] = context.suites.add(
+                gx.ExpectationSuite(name=key, expectations=expectations)
+            )
+        return _suites[key]
+
+
+def run_suite(frame: pd.DataFrame, suite: Suite) -> list[dict[str, Any]]:
+    """Validate ``frame`` with GX; one raw (unscrubbed) result dict per rule, in order."""
+    context = _gx_context()
+    batch_definition = (
+        context.data_sources.get("csc_mlflow").get_asset("frame").get_batch_definition("whole")
+    )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    with quiet_gx():
+        outcome = batch.validate(gx_suite(suite), result_format=RESULT_FORMAT)
+    raw: list[dict[str, Any]] = [
+        {"success": False, "result": {}, "raised": True, "exception": "no result"}
+        for _ in suite.rules
+    ]
+    # GX does not keep the suite's order: match each result to its rule by our index.
+    for result in outcome.results:
+        index = int((result.expectation_config.meta or {}).get("csc_index", -1))
+        info = result.exception_info or {}
+        raised = bool(info.get("raised_exception")) if isinstance(info, dict) else False
+        if not raised and isinstance(info, dict):
+            raised = any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+        if 0 <= index < len(raw):
+            raw[index] = {
+                "success": bool(result.success) and not raised,
+                "result": result.result,
+                "raised": raised,
+                "exception": _exception_name(info),
+            }
+    return raw
+
+
+def _exception_name(info: Any) -> str | None:
+    """The exception's type only: its message could quote the data."""
+    if not isinstance(info, dict):
+        return None
+    message = str(info.get("exception_message") or "")
+    if not message:
+        nested = [v for v in info.values() if isinstance(v, dict) and v.get("exception_message")]
+        message = str(nested[0]["exception_message"]) if nested else ""
+    return message.split(":")[0].split("(")[0].strip()[:60] or None if message else None
+
+
+def validate_frame(
+    frame: Any, suite: Suite, *, block_on: str = "error", collection_year: str | None = None
+) -> DataQualityResult:
+    """Validate ``frame`` against ``suite`` and reduce every result to counts."""
+    prepared = prepare(frame, suite, collection_year=collection_year)
+    raw = run_suite(prepared, suite)
+    rules = []
+    for rule, outcome in zip(suite.rules, raw, strict=True):
+        counts = scrub(outcome["result"])
+        problem = None
+        if outcome["raised"]:
+            problem = (
+                f"the check raised an error ({outcome['exception'] or 'unknown'}); "
+                f"check the type of column(s) {', '.join(rule.columns)}"
+            )
+        rules.append(
+            RuleResult(
+                rule=rule.rule,
+                severity=rule.severity,
+                description=rule.description,
+                expectation=rule.type,
+                columns=rule.columns,
+                success=outcome["success"],
+                element_count=_int(counts["element_count"]),
+                unexpected_count=_int(counts["unexpected_count"]),
+                unexpected_percent=counts["unexpected_percent"],
+                missing_count=_int(counts["missing_count"]),
+                problem=problem,
+            )
+        )
+    return DataQualityResult(suite=suite, rows=len(prepared), rules=tuple(rules), block_on=block_on)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
