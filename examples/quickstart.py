@@ -31,6 +31,11 @@ def main() -> str:
 
     mlflow.set_experiment("csc-quickstart")
     with csc_mlflow.governed_run(HERE / "governance.yaml", run_name="quickstart") as run:
+        # The statutory tables the model is built from: each is validated against its DfE
+        # rules as it is logged (the policy names their suites).
+        episodes = data.episodes.merge(data.header[["CHILD", "DOB"]], on="CHILD", how="left")
+        mlflow.log_input(mlflow.data.from_pandas(data.header, name="header"), context="source")
+        mlflow.log_input(mlflow.data.from_pandas(episodes, name="episodes"), context="source")
         dataset = mlflow.data.from_pandas(
             train[FEATURES + ["re_referral"]], name="train", targets="re_referral"
         )

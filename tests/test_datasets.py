@@ -54,7 +54,7 @@ def test_planted_defects_are_exact() -> None:
     assert (h["ETHNIC"] == "XXXX").sum() == wanted["invalid_ethnicity"]
     assert h["ETHNIC"].isna().sum() == wanted["missing_ethnicity"]
     assert (h["SEX"] == "X").sum() == wanted["invalid_sex"]
-    assert (h["UPN"] == "I12345").sum() == wanted["invalid_upn"]
+    assert h["UPN"].str.fullmatch(r"I\d{5}").sum() == wanted["invalid_upn"]
     assert h["CHILD"].duplicated().sum() == wanted["duplicate_child"]
     assert (h["DOB"] > pd.Timestamp("2025-03-31")).sum() == wanted["dob_after_collection_end"]
     closed = e.dropna(subset=["DEC", "DECOM"])

@@ -20,7 +20,7 @@ def test_example_policy_loads_with_every_section() -> None:
     policy = load_policy(EXAMPLE)
     assert isinstance(policy, Policy)
     assert policy.project.name == "re-referral-risk"
-    assert policy.datasets["train"].suite == "ssda903/episodes@2024-25"
+    assert policy.datasets["episodes"].suite == "ssda903/episodes@2024-25"
     assert policy.fairness is not None
     assert policy.fairness.sensitive_features["ethnicity"].grouping == "dfe_ethnicity_major"
     assert policy.fairness.intersections == (("ethnicity", "sex"),)

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from csc_mlflow._version import __version__
 from csc_mlflow.exceptions import CscMlflowError
@@ -218,3 +223,88 @@ def ethics_check(policy_path: str | None, today: object) -> None:
         click.echo(f"  - {reason}")
     if not decision.passed:
         sys.exit(EXIT_BLOCKED)
+
+
+@main.group()
+def dq() -> None:
+    """Data quality: validate data against DfE rules encoded as expectation suites."""
+
+
+@dq.command("validate")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option(
+    "--suite", required=True, help="A shipped suite (ssda903/episodes@2024-25) or a file."
+)
+@click.option(
+    "--header",
+    "header_path",
+    type=click.Path(dir_okay=False),
+    help="SSDA903 Header CSV: its DOB is joined on CHILD (episodes suites need it).",
+)
+@click.option(
+    "--block-on", type=click.Choice(["error", "query"]), default="error", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def dq_validate(
+    data: str, suite: str, header_path: str | None, block_on: str, as_json: bool
+) -> None:
+    """Validate DATA (CSV) against a suite; exit 3 if a blocking rule fails."""
+    from csc_mlflow.quality._log import payload
+    from csc_mlflow.quality._suite import load_suite
+    from csc_mlflow.quality._validate import validate_frame
+
+    try:
+        loaded = load_suite(suite)
+        frame = _read_csv(data, loaded.columns)
+        if header_path:
+            header = _read_csv(header_path, {"DOB": "date"})
+            frame = frame.merge(header[["CHILD", "DOB"]], on="CHILD", how="left")
+        result = validate_frame(frame, loaded, block_on=block_on)
+    except CscMlflowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    body = payload(result, name="cli", digest=None)
+    if as_json:
+        click.echo(json.dumps(body, indent=2, sort_keys=True))
+    else:
+        click.echo(f"{data}: {result.rows} rows against {loaded.ref}: {result.status.upper()}")
+        click.echo(
+            f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} {'%':>7}  "
+            "description"
+        )
+        for rule in body["rules"]:
+            outcome = "ok" if rule["success"] else "FAIL"
+            percent = (
+                "" if rule["unexpected_percent"] is None else f"{rule['unexpected_percent']:.2f}"
+            )
+            click.echo(
+                f"{rule['rule']:<12} {rule['severity']:<8} {outcome:<6} "
+                f"{rule['element_count'] or 0:>9} "
+                f"{rule['unexpected_count'] or 0:>9} {percent:>7}  {rule['description']}"
+            )
+    if result.status == "failed":
+        sys.exit(EXIT_BLOCKED)
+
+
+def _read_csv(path: str, columns: Mapping[str, str]) -> pd.DataFrame:
+    """Read a CSV, parsing the suite's date columns (dd/mm/YYYY or ISO)."""
+    import pandas as pd
+
+    from csc_mlflow.exceptions import DataError
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read the CSV ({exc})") from exc
+    if frame.empty:
+        raise DataError(f"{path}: the file has no rows")
+    for column, kind in columns.items():
+        if kind == "date" and column in frame.columns:
+            parsed = pd.to_datetime(frame[column], format="mixed", dayfirst=True, errors="coerce")
+            bad = parsed.isna() & frame[column].notna()
+            if bad.any():
+                raise DataError(
+                    f"{path}: column {column!r} has {int(bad.sum())} values that are not dates "
+                    "(expected dd/mm/YYYY or YYYY-MM-DD)"
+                )
+            frame[column] = parsed
+    return frame

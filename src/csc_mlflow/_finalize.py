@@ -83,6 +83,7 @@ def install_finalizer() -> None:
             return original(self, run_id, status=status, end_time=end_time)
 
         set_terminated.__wrapped__ = original  # type: ignore[attr-defined]
+        _wrap_log_input()
         # The one place every run ending passes through (mlflow-notes.md §2).
         MlflowClient.set_terminated = set_terminated  # type: ignore[method-assign]
         _original = original
@@ -98,6 +99,48 @@ def uninstall_finalizer() -> None:
 
         MlflowClient.set_terminated = _original  # type: ignore[method-assign]
         _original = None
+        _unwrap_log_input()
+
+
+_original_log_input: Callable[..., Any] | None = None
+
+
+def _wrap_log_input() -> None:
+    """Validate each dataset the policy names as it is logged with ``mlflow.log_input``."""
+    global _original_log_input
+    import mlflow
+    import mlflow.tracking.fluent as fluent
+
+    original = fluent.log_input
+
+    def log_input(dataset: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = original(dataset, *args, **kwargs)
+        try:
+            from csc_mlflow.quality._log import validate_logged_input
+
+            validate_logged_input(dataset)
+        except Exception:
+            _logger.exception(
+                "csc-mlflow: validating dataset %r failed", getattr(dataset, "name", None)
+            )
+        return result
+
+    log_input.__wrapped__ = original  # type: ignore[attr-defined]
+    fluent.log_input = log_input
+    mlflow.log_input = log_input
+    _original_log_input = original
+
+
+def _unwrap_log_input() -> None:
+    global _original_log_input
+    if _original_log_input is None:
+        return
+    import mlflow
+    import mlflow.tracking.fluent as fluent
+
+    fluent.log_input = _original_log_input
+    mlflow.log_input = _original_log_input
+    _original_log_input = None
 
 
 def finalizer_installed() -> bool:

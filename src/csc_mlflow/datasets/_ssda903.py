@@ -325,7 +325,26 @@ def _make_episodes(
     first_offset = (rng.random(n) * np.maximum(window - 30, 1)).astype(int)
     first_start = end - window.astype("timedelta64[D]") + first_offset.astype("timedelta64[D]")
     first_start = np.maximum(first_start, dob)
+    ls_keys, ls_p = _weighted(_LS_WEIGHTS)
+    ls = rng.choice(ls_keys, size=total, p=ls_p)
+    place_keys, place_p = _placement_weights(year)
+    place = rng.choice(place_keys, size=total, p=place_p)
     duration = np.maximum(rng.lognormal(mean=5.2, sigma=1.0, size=total).astype(int), 1)
+    # Short legal statuses and temporary placements have statutory maximum lengths
+    # (DfE rules 903-361/362/363/365 and 903-375/376/379).
+    for column, code, days in (
+        (ls, "L1", 3),
+        (ls, "L2", 21),
+        (ls, "L3", 7),
+        (ls, "V3", 17),
+        (place, "T1", 42),
+        (place, "T3", 21),
+        (place, "T4", 7),
+    ):
+        capped = column == code
+        duration[capped] = np.minimum(
+            duration[capped], rng.integers(1, days + 1, size=int(capped.sum()))
+        )
     # Start of each episode = first start + durations of the child's earlier episodes.
     cum = np.cumsum(duration) - duration
     offset_in_child = cum - np.repeat(cum[starts], counts)
@@ -341,16 +360,15 @@ def _make_episodes(
 
     rne_keys, rne_p = _weighted(_RNE_LATER)
     rne = np.where(position == 0, "S", rng.choice(rne_keys, size=total, p=rne_p)).astype(object)
-    ls_keys, ls_p = _weighted(_LS_WEIGHTS)
-    ls = rng.choice(ls_keys, size=total, p=ls_p)
     # Youth-justice legal statuses only for children over ten at the start (DfE rule 903-358).
     age_at_start = (decom - dob[owner]).astype(int) / 365.25
     too_young = np.isin(ls, ("J1", "J2", "J3")) & (age_at_start <= 10)
     ls[too_young] = "C2"
     cin_keys, cin_p = _weighted(_CIN_WEIGHTS)
     cin = rng.choice(cin_keys, size=total, p=cin_p)
-    place_keys, place_p = _placement_weights(year)
-    place = rng.choice(place_keys, size=total, p=place_p)
+    # Age limits on placements (903-370 P2 16+, 903-372 R5 10+, 903-373 S1 4+).
+    for code, years in (("P2", 16), ("R5", 10), ("S1", 4)):
+        place[(place == code) & (age_at_start < years)] = "U6"
     provider = rng.choice(
         np.array(("PR1", "PR2", "PR4", "PR5"), dtype=object), size=total, p=[0.45, 0.1, 0.35, 0.1]
     )
@@ -413,7 +431,7 @@ def _plant_header(
         elif kind == "invalid_sex":
             header.loc[rows, "SEX"] = "X"
         elif kind == "invalid_upn":
-            header.loc[rows, "UPN"] = "I12345"
+            header.loc[rows, "UPN"] = [f"I{12345 + i}" for i in range(len(rows))]
         elif kind == "dob_after_collection_end":
             header.loc[rows, "DOB"] = pd.Timestamp(end) + pd.Timedelta(days=30)
         elif kind == "duplicate_child":
