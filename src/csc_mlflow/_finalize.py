@@ -176,7 +176,7 @@ def log_files(
         repo = _repository(client, run_id, artifact_uri)
         repo.log_artifacts(str(root / names.ARTIFACT_ROOT), names.ARTIFACT_ROOT)
     for path, data in files.items():
-        if path != names.MANIFEST_PATH:
+        if path not in (names.MANIFEST_PATH, names.SIGNATURE_PATH):
             remember_record(run_id, path, data)
 
 
@@ -315,7 +315,14 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
             decision=decision.to_dict(),
         )
     )
-    log_files(client, run_id, {names.MANIFEST_PATH: manifest}, artifact_uri=artifact_uri)
+    sealed = {names.MANIFEST_PATH: manifest}
+    if policy is not None and policy.signing is not None and policy.signing.required:
+        from csc_mlflow.gate._signing import sign
+
+        signature = sign(manifest)
+        if signature is not None:
+            sealed[names.SIGNATURE_PATH] = signature
+    log_files(client, run_id, sealed, artifact_uri=artifact_uri)
     manifest_sha = sha256_hex(manifest)
     _set_status_tags(client, run_id, decision, manifest_sha=manifest_sha, extra=extra_tags)
     for output in run.outputs.model_outputs if run.outputs else []:
@@ -342,7 +349,7 @@ def _existing_records(client: Any, run_id: str, artifact_uri: str) -> dict[str, 
     known = dict(_records.get(run_id, {}))
     repo = _repository(client, run_id, artifact_uri)
     for path in _list_files(repo, names.ARTIFACT_ROOT):
-        if path in known or path == names.MANIFEST_PATH:
+        if path in known or path in (names.MANIFEST_PATH, names.SIGNATURE_PATH):
             continue
         with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp:
             local = repo.download_artifacts(path, tmp)

@@ -12,6 +12,7 @@ from typing import Final, Literal
 # --- artefact layout -------------------------------------------------------------------------
 ARTIFACT_ROOT: Final = "governance"
 MANIFEST_PATH: Final = f"{ARTIFACT_ROOT}/manifest.json"
+SIGNATURE_PATH: Final = f"{ARTIFACT_ROOT}/manifest.sig"
 REPORT_PATH: Final = f"{ARTIFACT_ROOT}/report.html"
 TRIAGE_PATH: Final = f"{ARTIFACT_ROOT}/ethics/triage.json"
 WORKBOOK_PATH: Final = f"{ARTIFACT_ROOT}/ethics/workbook.json"

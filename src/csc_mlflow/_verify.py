@@ -118,6 +118,7 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
             problems.append(
                 f"dataset {name!r} (digest {digest}) is in the manifest but not on the run"
             )
+    files.pop(names.SIGNATURE_PATH, None)
     for path, data in sorted(files.items()):
         if path == names.REPORT_PATH or not path.endswith(".json"):
             continue
@@ -154,7 +155,7 @@ def _check_items(files: dict[str, bytes], listed: dict[str, Any]) -> list[str]:
             problems.append(
                 f"{path} was changed after the run: its SHA-256 no longer matches the manifest"
             )
-    for path in sorted(set(files) - set(listed)):
+    for path in sorted(set(files) - set(listed) - {names.SIGNATURE_PATH}):
         problems.append(f"{path} is on the run but not in the manifest (added after sealing)")
     return problems
 

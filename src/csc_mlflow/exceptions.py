@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from csc_mlflow._decision import GovernanceDecision
+    from csc_mlflow.gate._check import GateDecision
 
 __all__ = [
     "CscMlflowError",
@@ -100,6 +100,6 @@ class TrackingServerError(CscMlflowError):
 class PromotionBlocked(CscMlflowError):
     """The promotion gate refused to move an alias; ``.decision`` holds every reason."""
 
-    def __init__(self, message: str, *, decision: GovernanceDecision) -> None:
+    def __init__(self, message: str, *, decision: GateDecision) -> None:
         super().__init__(message)
         self.decision = decision

@@ -1,0 +1,114 @@
+"""``mlflow server --app-name csc-governance``: the gate enforced at the tracking server.
+
+Every request that sets a registry alias (the UI, ``MlflowClient``, the REST API) is checked
+first; a blocked promotion is refused with HTTP 403 and the decision's reasons, and every
+decision is recorded in the ledger. The server needs the policy: set ``CSC_MLFLOW_POLICY``
+in its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from flask import Response, request
+from mlflow.server import app as flask_app
+
+ALIAS_PATHS = (
+    "/api/2.0/mlflow/registered-models/alias",
+    "/ajax-api/2.0/mlflow/registered-models/alias",
+)
+
+
+def _gate_alias() -> Response | None:
+    if request.method != "POST" or request.path not in ALIAS_PATHS:
+        return None
+    from mlflow import MlflowClient
+
+    from csc_mlflow.gate._check import check
+    from csc_mlflow.gate._ledger import append
+
+    body: dict[str, Any] = request.get_json(silent=True) or {}
+    name, alias, version = (
+        str(body.get("name", "")),
+        str(body.get("alias", "")),
+        str(body.get("version", "")),
+    )
+    base = request.host_url.rstrip("/")
+    decision = check(name, version, alias, tracking_uri=base)
+    if not decision.passed:
+        decision = _recorded_waiver(decision, base)
+    who = request.headers.get("X-CSC-Actor") or (
+        request.authorization.username if request.authorization else None
+    )
+    try:
+        append(MlflowClient(tracking_uri=base), decision, who=who or "server", via="server")
+    except Exception as exc:  # noqa: BLE001 - an unrecorded decision is refused
+        return _refuse(f"the gate could not record its decision ({exc}); the alias was not set")
+    if decision.passed:
+        return None
+    reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
+    return _refuse(
+        f"csc-governance gate blocked setting alias {alias!r} on {name} version {version}: "
+        f"{reasons}"
+    )
+
+
+def _recorded_waiver(decision: Any, base: str) -> Any:
+    """Honour a waiver recorded by ``gate promote`` for this very evidence, if still valid.
+
+    The waiver is judged again against the server's policy (roles, coverage, expiry), and
+    only for the manifest and policy it was granted on.
+    """
+    from datetime import date
+
+    from mlflow import MlflowClient
+
+    from csc_mlflow._capture import _resolve
+    from csc_mlflow.gate._ledger import entries
+    from csc_mlflow.gate._promote import Waiver, apply_waiver
+
+    try:
+        ledger = entries(MlflowClient(tracking_uri=base), decision.model, decision.version)
+        granted = [
+            e
+            for e in ledger
+            if e["decision"] == "waived"
+            and e["alias"] == decision.alias
+            and e["manifest_sha256"] == decision.manifest_sha256
+            and e["policy_sha256"] == decision.policy_sha256
+            and e.get("waiver")
+        ]
+        if not granted:
+            return decision
+        w = granted[-1]["waiver"]
+        waiver = Waiver(
+            w["name"], w["role"], w["reason"], date.fromisoformat(w["expires"]), tuple(w["covers"])
+        )
+        return apply_waiver(decision, waiver, _resolve(None), date.today())
+    except Exception:  # noqa: BLE001 - a waiver that cannot be read does not pass
+        return decision
+
+
+def _refuse(message: str) -> Response:
+    payload = {"error_code": "PERMISSION_DENIED", "message": message}
+    return Response(json.dumps(payload), status=403, mimetype="application/json")
+
+
+def _health() -> Response:
+    return Response(
+        json.dumps({"ok": True, "policy": os.environ.get("CSC_MLFLOW_POLICY")}),
+        mimetype="application/json",
+    )
+
+
+def create_app(app: Any = flask_app) -> Any:
+    """The MLflow server app with the gate in front of alias changes."""
+    app.before_request(_gate_alias)
+    app.add_url_rule("/csc/health", "csc_health", _health, methods=["GET"])
+    if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
+        from mlflow.server.fastapi_app import create_fastapi_app
+
+        return create_fastapi_app(app)
+    return app
