@@ -57,3 +57,9 @@ def test_ethics_surface() -> None:
         "triage_definition",
         "workbook_definition",
     ]
+
+
+def test_gate_surface() -> None:
+    import csc_mlflow.gate
+
+    assert csc_mlflow.gate.__all__ == ["GateDecision", "Waiver", "check", "history", "promote"]
