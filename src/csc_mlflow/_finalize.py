@@ -43,7 +43,7 @@ _records: dict[str, dict[str, bytes]] = {}
 # Fingerprint of the last finalisation of a run, and its decision (idempotence).
 _finalised: dict[str, tuple[Any, GovernanceDecision]] = {}
 
-_ETHICS_PATHS = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH})
+_ETHICS_PATHS = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH})
 
 
 def _ethics_sources(policy: Policy | None) -> tuple[tuple[str, str], ...]:
@@ -300,6 +300,10 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
     else:
         decision = evaluate(policy, evidence)
 
+    report = _report(policy, decision, files, datasets, run, mlflow_status)
+    if report is not None:
+        new_files[names.REPORT_PATH] = report
+        files[names.REPORT_PATH] = report
     log_files(client, run_id, new_files, artifact_uri=artifact_uri)
     entries = [
         ManifestEntry(path=p, sha256=sha256_hex(d), size=len(d), kind=_kind_of(p, d))
@@ -330,9 +334,48 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
             output.model_id,
             {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha},
         )
+    from csc_mlflow.report._summary import describe_run_versions
+
+    describe_run_versions(client, run_id)
     _finalised[run_id] = (fingerprint, decision)
     _logger.info("csc-mlflow: run %s governance status %s", run_id, decision.status)
     return decision
+
+
+def _report(
+    policy: Policy | None,
+    decision: GovernanceDecision,
+    files: Mapping[str, bytes],
+    datasets: tuple[DatasetRef, ...],
+    run: Any,
+    mlflow_status: str,
+) -> bytes | None:
+    """The HTML report, rendered from the records (never blocks sealing)."""
+    import json
+
+    from csc_mlflow._evidence import _packages
+    from csc_mlflow.report._html import render_report
+
+    try:
+        records = {p: json.loads(d) for p, d in files.items() if p.endswith(".json")}
+        project = policy.project.model_dump() if policy is not None else {"name": run.info.run_name}
+        lineage = {
+            "run_id": run.info.run_id,
+            "mlflow_status": mlflow_status,
+            "policy_sha256": run.data.tags.get(names.POLICY_SHA_TAG),
+            "datasets": [
+                {"name": d.name, "digest": d.digest, "context": d.context} for d in datasets
+            ],
+            "packages": _packages(),
+            "model_ids": [o.model_id for o in (run.outputs.model_outputs if run.outputs else [])],
+        }
+        html = render_report(
+            project=project, decision=decision.to_dict(), records=records, lineage=lineage
+        )
+        return html.encode("utf-8")
+    except Exception:
+        _logger.exception("csc-mlflow: rendering the governance report failed")
+        return None
 
 
 def _kind_of(path: str, data: bytes) -> str:

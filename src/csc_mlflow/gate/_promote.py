@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -127,10 +128,20 @@ def promote(
             ),
         )
     if not decision.passed:
+        _summarise(client, model_name, decision.version)
         lines = "\n".join(f"  - {r}" for r in decision.reasons if r.blocking)
         raise PromotionBlocked(
             f"promotion of {model_name} version {decision.version} to {alias!r} blocked:\n{lines}",
             decision=decision,
         )
     client.set_registered_model_alias(model_name, alias, decision.version)
+    _summarise(client, model_name, decision.version)
     return decision
+
+
+def _summarise(client: Any, model: str, version: str) -> None:
+    from csc_mlflow.report._summary import describe_version
+
+    # The summary is a courtesy; the ledger already holds the decision.
+    with contextlib.suppress(Exception):
+        describe_version(client, model, version)

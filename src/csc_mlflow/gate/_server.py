@@ -103,10 +103,60 @@ def _health() -> Response:
     )
 
 
+def _governance_page() -> Response:
+    """Registered models with their governance status and gate history, linking to reports."""
+    from html import escape
+
+    from mlflow import MlflowClient
+
+    from csc_mlflow import _names as names
+    from csc_mlflow.gate._ledger import entries
+
+    client = MlflowClient(tracking_uri=request.host_url.rstrip("/"))
+    rows = []
+    for model in client.search_registered_models():
+        for mv in client.search_model_versions(f"name = '{model.name}'"):
+            status, link = "not governed", ""
+            if mv.run_id:
+                run = client.get_run(mv.run_id)
+                status = run.data.tags.get(names.STATUS_TAG, "not governed")
+                href = (
+                    f"/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+                    f"/artifacts/{names.REPORT_PATH}"
+                )
+                link = f'<a href="{escape(href)}">report</a>'
+            history = (
+                "<br>".join(
+                    escape(f"{e['time']} {e['alias']}: {e['decision']} ({e['actor']}, {e['via']})")
+                    for e in entries(client, model.name, mv.version)
+                )
+                or "no gate decisions"
+            )
+            aliases = ", ".join(mv.aliases) or "none"
+            rows.append(
+                f"<tr><td>{escape(model.name)}</td><td>{escape(str(mv.version))}</td>"
+                f"<td><strong>{escape(status.upper())}</strong></td><td>{escape(aliases)}</td>"
+                f"<td>{history}</td><td>{link}</td></tr>"
+            )
+    body = "".join(rows) or '<tr><td colspan="6">No registered models.</td></tr>'
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CSC governance</title>'
+        "<style>body{font-family:Arial,sans-serif;margin:24px}table{border-collapse:collapse}"
+        "th,td{border:1px solid #b1b4b6;padding:4px 8px;text-align:left;vertical-align:top}"
+        "th{background:#f3f2f1}</style></head><body><h1>CSC governance: registered models</h1>"
+        '<table><thead><tr><th scope="col">Model</th><th scope="col">Version</th>'
+        '<th scope="col">Governance status</th><th scope="col">Aliases</th>'
+        '<th scope="col">Gate history</th><th scope="col">Report</th></tr></thead>'
+        f"<tbody>{body}</tbody></table></body></html>"
+    )
+    return Response(html, mimetype="text/html")
+
+
 def create_app(app: Any = flask_app) -> Any:
     """The MLflow server app with the gate in front of alias changes."""
     app.before_request(_gate_alias)
     app.add_url_rule("/csc/health", "csc_health", _health, methods=["GET"])
+    app.add_url_rule("/csc/governance", "csc_governance", _governance_page, methods=["GET"])
     if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
         from mlflow.server.fastapi_app import create_fastapi_app
 
