@@ -302,6 +302,23 @@ def test_server_plugin_refuses_plain_client_alias_on_blocked_version(
     }
 
 
+def test_governance_page_lists_models_status_history_and_report_links(
+    remote: MlflowServer, folder: Path
+) -> None:
+    import urllib.request
+
+    log_model("m-page", folder)
+    promote("m-page", 1, "staging")
+    with urllib.request.urlopen(f"{remote.url}/csc/governance", timeout=30) as response:
+        html = response.read().decode()
+    assert "<h1>CSC governance: registered models</h1>" in html
+    row = next(r for r in html.split("<tr>") if "<td>m-page</td>" in r)
+    assert "staging: passed" in row
+    assert "/artifacts/governance/report.html" in row
+    version = MlflowClient().get_model_version("m-page", "1")
+    assert "| staging | passed |" in version.description
+
+
 def test_cli_check_and_promote_exit_codes(remote: MlflowServer, folder: Path) -> None:
     log_model("m-cli", folder, defects={"invalid_sex": 5})
     runner = CliRunner()

@@ -473,3 +473,48 @@ def gate_watch(host: str, port: int, secret_env: str, tracking_uri: str | None) 
         server.serve_forever()
     finally:
         server.server_close()
+
+
+@main.command()
+@click.argument("run_id")
+@click.option(
+    "-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False)
+)
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+def report(run_id: str, output: str, tracking_uri: str | None) -> None:
+    """Render the governance report of RUN_ID to a self-contained HTML file."""
+    from pathlib import Path
+
+    from csc_mlflow.report._summary import render_run_report
+
+    try:
+        html = render_run_report(run_id, tracking_uri=tracking_uri)
+    except CscMlflowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    Path(output).write_text(html, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("model")
+@click.argument("version")
+@click.option(
+    "-o", "--output", default="atrs-draft.md", show_default=True, type=click.Path(dir_okay=False)
+)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+def atrs(
+    model: str, version: str, output: str, policy_path: str | None, tracking_uri: str | None
+) -> None:
+    """Write an ATRS draft for MODEL VERSION, pre-filled from the evidence."""
+    from pathlib import Path
+
+    from csc_mlflow.report._atrs import TODO, atrs_draft
+
+    try:
+        text = atrs_draft(model, version, tracking_uri=tracking_uri, policy=policy_path)
+    except CscMlflowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    Path(output).write_text(text, encoding="utf-8")
+    todo = text.count(TODO)
+    click.echo(f"wrote {output}: {todo} field(s) need a person ({TODO})")
