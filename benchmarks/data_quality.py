@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
-import time
-from collections.abc import Callable
+from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import mlflow
+from _timing import timed
 
 from csc_mlflow.datasets import make_ssda903
 from csc_mlflow.quality import load_suite, validate_data
@@ -27,15 +29,6 @@ from csc_mlflow.quality._suite import quiet_gx
 from csc_mlflow.quality._validate import _gx_context, gx_suite, prepare
 
 SUITE = "ssda903/episodes@2024-25"
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -69,8 +62,8 @@ def main() -> None:
             validate_data(episodes, name="episodes", suite=SUITE, digest="bench")
 
     bare()  # warm-up: GX's first validation compiles its metric graph
-    t_bare = best(bare, args.repeat)
-    t_ours = best(ours, args.repeat)
+    t_bare = timed(bare, args.repeat)
+    t_ours = timed(ours, args.repeat)
     print(f"{len(episodes):,} episodes, suite {SUITE} ({len(suite.rules)} rules)")
     print(
         f"bare GX validation {t_bare:7.2f} s   csc-mlflow validate+log {t_ours:7.2f} s   "

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 
 from csc_mlflow._policy import FairnessPolicy, SensitiveFeature
 from csc_mlflow.fairness import compute_fairness
@@ -58,15 +60,6 @@ def data(rows: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     y_true = rng.integers(0, 2, rows)
     y_pred = (rng.random(rows) < 0.3 + 0.4 * y_true).astype(int)
     return frame, y_true, y_pred
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -125,9 +118,9 @@ def main() -> None:
         np.bincount(codes, minlength=90)
 
     ours()  # warm-up (imports, caches)
-    t_ours = best(ours, args.repeat)
-    t_floor = best(floor, max(args.repeat, 5))
-    t_fairlearn = best(fairlearn_run, 1)
+    t_ours = timed(ours, args.repeat)
+    t_floor = timed(floor, max(args.repeat, 5))
+    t_fairlearn = timed(fairlearn_run, 1)
     print(
         f"rows {args.rows:,}, {len(METRICS)} metrics, "
         "feature 'ethnicity' + intersection of 3 features"

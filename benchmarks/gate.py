@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -23,6 +20,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mlflow
+from benchmarks._timing import median, timed
 from mlflow import MlflowClient
 from tests.server import MlflowServer
 
@@ -35,15 +33,6 @@ project: {name: bench, owner: bench}
 datasets: {header: {suite: ssda903/header@2024-25}}
 gate: {staging: {require: [data_quality]}}
 """
-
-
-def median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -79,9 +68,12 @@ def main() -> None:
 
         add_versions(10)
         ours()
-        t_bare, t_check_10 = median(bare, args.repeat), median(ours, args.repeat)
+        t_bare, t_check_10 = (
+            timed(bare, args.repeat, pick=median),
+            timed(ours, args.repeat, pick=median),
+        )
         add_versions(1000)
-        t_check_1000 = median(ours, args.repeat)
+        t_check_1000 = timed(ours, args.repeat, pick=median)
     finally:
         server.stop()
     print(

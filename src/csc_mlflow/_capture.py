@@ -64,6 +64,21 @@ def autolog(
     _govern_active_run(resolved)
 
 
+def active_run_id(run_id: str | None, action: str) -> str:
+    """``run_id``, or the active run's id; a clear error when there is neither."""
+    import mlflow
+
+    if run_id is not None:
+        return run_id
+    active = mlflow.active_run()
+    if active is None:
+        raise RuntimeError(
+            f"no active MLflow run: {action} inside 'with csc_mlflow.governed_run():' "
+            "or pass run_id=..."
+        )
+    return str(active.info.run_id)
+
+
 def _govern_active_run(policy: Policy) -> None:
     import mlflow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,11 +34,8 @@ class EthicsEvidence:
     payloads: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _unreadable(name: str, exc: EthicsError, raw: bytes | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"name": name, "status": "incomplete", "reasons": [str(exc)]}
-    if raw is not None:
-        payload["source_sha256"] = sha256_hex(raw)
-    return payload
+def _unreadable(name: str, exc: EthicsError) -> dict[str, Any]:
+    return {"name": name, "status": "incomplete", "reasons": [str(exc)]}
 
 
 def _raw(path: Path) -> bytes | None:
@@ -55,39 +52,50 @@ def ethics_payloads(
     if policy.ethics is None:
         return {}
     payloads: dict[str, dict[str, Any]] = {}
-    triage: TriageResult | None = None
+    evaluated: dict[str, TriageResult] = {}
+
+    def triage(answers: dict[str, Any]) -> TriageResult:
+        evaluated["triage"] = evaluate_triage(answers)
+        return evaluated["triage"]
+
+    def workbook(answers: dict[str, Any]) -> WorkbookResult:
+        return evaluate_workbook(
+            answers,
+            triage=evaluated.get("triage"),
+            evidence_kinds=tuple((evidence_paths or {}).keys()),
+            evidence_paths=evidence_paths,
+        )
+
     if policy.ethics.triage:
-        path = policy.resolve(policy.ethics.triage)
-        try:
-            triage = evaluate_triage(read_answer_file(path, "Ethics Triage answers"))
-            payload = triage.to_payload()
-            payload["reasons"] = [f"{policy.ethics.triage}: {p}" for p in payload["reasons"]]
-        except EthicsError as exc:
-            payload = _unreadable("triage", exc, _raw(path))
-        payload["source"] = str(path)
-        raw = _raw(path)
-        if raw is not None:
-            payload["source_sha256"] = sha256_hex(raw)
-        payloads[names.TRIAGE_PATH] = payload
+        payloads[names.TRIAGE_PATH] = _payload(
+            policy, policy.ethics.triage, "Ethics Triage answers", "triage", triage
+        )
     if policy.ethics.workbook:
-        path = policy.resolve(policy.ethics.workbook)
-        try:
-            result: WorkbookResult = evaluate_workbook(
-                read_answer_file(path, "Ethics Workbook"),
-                triage=triage,
-                evidence_kinds=tuple((evidence_paths or {}).keys()),
-                evidence_paths=evidence_paths,
-            )
-            payload = result.to_payload()
-            payload["reasons"] = [f"{policy.ethics.workbook}: {p}" for p in payload["reasons"]]
-        except EthicsError as exc:
-            payload = _unreadable("workbook", exc, _raw(path))
-        payload["source"] = str(path)
-        raw = _raw(path)
-        if raw is not None:
-            payload["source_sha256"] = sha256_hex(raw)
-        payloads[names.WORKBOOK_PATH] = payload
+        payloads[names.WORKBOOK_PATH] = _payload(
+            policy, policy.ethics.workbook, "Ethics Workbook", "workbook", workbook
+        )
     return payloads
+
+
+def _payload(
+    policy: Policy,
+    configured: str,
+    what: str,
+    name: str,
+    judge: Callable[[dict[str, Any]], TriageResult | WorkbookResult],
+) -> dict[str, Any]:
+    """Read and judge one answers file; an unreadable one gives an ``incomplete`` payload."""
+    path = policy.resolve(configured)
+    raw = _raw(path)
+    try:
+        payload = judge(read_answer_file(path, what)).to_payload()
+        payload["reasons"] = [f"{configured}: {p}" for p in payload["reasons"]]
+    except EthicsError as exc:
+        payload = _unreadable(name, exc)
+    payload["source"] = str(path)
+    if raw is not None:
+        payload["source_sha256"] = sha256_hex(raw)
+    return payload
 
 
 def ethics_evidence(

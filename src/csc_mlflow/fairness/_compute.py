@@ -421,18 +421,21 @@ def compute_fairness(
     confidence = policy.confidence_level
     counter = _Counter(list(encoded.values()), yt, yp, weights)
     features: list[FeatureResult] = []
-    for feature_name, feature in encoded.items():
-        counts = counter.table((feature_name,))
+    tables: list[tuple[tuple[str, ...], str | None]] = [
+        ((name_,), specs[name_].reference_group if specs else None) for name_ in encoded
+    ]
+    tables += [(tuple(combo), None) for combo in (fairness.intersections if fairness else ())]
+    for members, reference in tables:
+        counts = counter.table(members)
         auc = None
         if scores is not None:
-            auc = roc_auc_by_group(feature.codes, len(feature.labels), yt, scores)[
-                counter.present((feature_name,))
-            ]
-        reference = specs[feature_name].reference_group if specs else None
+            parts = [encoded[m] for m in members]
+            size = int(np.prod([len(part.labels) for part in parts]))
+            auc = roc_auc_by_group(product_codes(parts), size, yt, scores)[counter.present(members)]
         features.append(
             _feature_result(
-                feature_name,
-                (feature.column,),
+                members[0] if len(members) == 1 else intersection_name(members),
+                tuple(encoded[m].column for m in members),
                 counts,
                 auc,
                 metrics,
@@ -440,29 +443,6 @@ def compute_fairness(
                 confidence,
                 undefined,
                 reference,
-            )
-        )
-    for combo in fairness.intersections if fairness else ():
-        counts = counter.table(tuple(combo))
-        auc = None
-        if scores is not None:
-            members = [encoded[m] for m in combo]
-            size = int(np.prod([len(m.labels) for m in members]))
-            auc = roc_auc_by_group(product_codes(members), size, yt, scores)[
-                counter.present(tuple(combo))
-            ]
-        columns_ = tuple(encoded[m].column for m in combo)
-        features.append(
-            _feature_result(
-                intersection_name(tuple(combo)),
-                columns_,
-                counts,
-                auc,
-                metrics,
-                policy,
-                confidence,
-                undefined,
-                None,
             )
         )
 

@@ -62,7 +62,7 @@ def evaluate_fairness(
     from mlflow.entities import Metric, RunTag
     from mlflow.utils.time import get_current_time_millis
 
-    from csc_mlflow._capture import _resolve
+    from csc_mlflow._capture import _resolve, active_run_id
     from csc_mlflow._finalize import log_files, log_record
 
     if not NAME_PATTERN.match(name):
@@ -73,14 +73,7 @@ def evaluate_fairness(
             f"{resolved.source or 'the policy'}: has no 'fairness' section; add "
             "'fairness: {sensitive_features: {...}}' to say which columns to compare across"
         )
-    if run_id is None:
-        active = mlflow.active_run()
-        if active is None:
-            raise RuntimeError(
-                "no active MLflow run: call evaluate_fairness inside 'with "
-                "csc_mlflow.governed_run():' or pass run_id="
-            )
-        run_id = active.info.run_id
+    run_id = active_run_id(run_id, "call evaluate_fairness")
     result = compute_fairness(
         y_true,
         y_pred,

@@ -125,16 +125,10 @@ def _log(
     from mlflow.entities import Metric, RunTag
     from mlflow.utils.time import get_current_time_millis
 
+    from csc_mlflow._capture import active_run_id
     from csc_mlflow._finalize import log_record
 
-    if run_id is None:
-        active = mlflow.active_run()
-        if active is None:
-            raise RuntimeError(
-                "no active MLflow run: validate inside 'with csc_mlflow.governed_run():', pass "
-                "run_id=..., or pass log=False"
-            )
-        run_id = active.info.run_id
+    run_id = active_run_id(run_id, "validate (or pass log=False)")
     if digest is None:
         from mlflow.data.pandas_dataset import from_pandas
 
