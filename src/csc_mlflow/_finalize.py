@@ -336,7 +336,8 @@ def _finalize(client: Any, run: Any, mlflow_status: str) -> GovernanceDecision:
         )
     from csc_mlflow.report._summary import describe_run_versions
 
-    describe_run_versions(client, run_id)
+    if run.outputs and run.outputs.model_outputs:  # versions are registered from logged models
+        describe_run_versions(client, run_id)
     _finalised[run_id] = (fingerprint, decision)
     _logger.info("csc-mlflow: run %s governance status %s", run_id, decision.status)
     return decision
