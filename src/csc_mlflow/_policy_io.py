@@ -99,14 +99,19 @@ def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
     return parse_policy(text, source=found)
 
 
+def yaml_where(exc: yaml.YAMLError) -> str:
+    """``line L, column C: `` for a YAML error that knows its position, else ``''``."""
+    mark = getattr(exc, "problem_mark", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+
+
 def parse_policy(text: str, *, source: Path | None = None) -> Policy:
     """Validate policy YAML ``text``; ``source`` names the file in messages."""
     where = str(source) if source is not None else "<policy>"
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        at = yaml_where(exc)
         problem = getattr(exc, "problem", None) or str(exc)
         raise PolicyError(
             f"{where}: {at}not valid YAML: {problem}. Fix the syntax and try again.",

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from csc_mlflow._policy_io import yaml_where
 from csc_mlflow.exceptions import EthicsError
 
 
@@ -24,8 +25,7 @@ def read_answer_file(path: Path, what: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        at = yaml_where(exc)
         raise EthicsError(
             f"{path}: {at}not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax",
             path=path,

@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from csc_mlflow._policy_io import yaml_where
 from csc_mlflow.exceptions import SuiteError
 
 SUITE_KEYS: Final = (
@@ -134,8 +135,7 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f"line {mark.line + 1}: " if mark is not None else ""
+            at = yaml_where(exc)
             raise SuiteError(
                 f"{source}: {at}not valid YAML ({getattr(exc, 'problem', exc)})"
             ) from exc
