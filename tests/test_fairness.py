@@ -509,3 +509,20 @@ def test_bad_input_is_explained(
     } | kwargs
     with pytest.raises(error, match=message):
         compute_fairness(args["y_true"], args["y_pred"], args["frame"], fairness=policy.fairness)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_wilson_intervals_equal_scipy(counts: tuple[int, int], confidence: float) -> None:
+    from scipy.stats import binomtest
+
+    from csc_mlflow.fairness._intervals import wilson
+
+    k, n = counts
+    low, high = wilson(np.array([k], dtype=float), np.array([n], dtype=float), confidence)
+    expected = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    assert low[0] == pytest.approx(expected.low, abs=1e-9)
+    assert high[0] == pytest.approx(expected.high, abs=1e-9)
