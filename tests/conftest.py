@@ -15,8 +15,10 @@ os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
 import mlflow
 import pytest
 
-from csc_mlflow._finalize import _finalised, _records, uninstall_finalizer
-from csc_mlflow._runtime import _cache
+from csc_mlflow._hooks._run_end import uninstall_hooks
+from csc_mlflow._resolve import clear_policy_cache
+from csc_mlflow._runs import cached_runs, forget_run
+from csc_mlflow._sealing import forget_sealed
 from csc_mlflow._state import STATE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,10 +71,11 @@ def _reset_state() -> None:
     STATE.autolog_policy = None
     STATE.policy_stack.clear()
     STATE.disabled = False
-    uninstall_finalizer()
-    _finalised.clear()
-    _records.clear()
-    _cache.clear()
+    uninstall_hooks()
+    forget_sealed()
+    for run_id in cached_runs():
+        forget_run(run_id)
+    clear_policy_cache()
 
 
 @pytest.fixture

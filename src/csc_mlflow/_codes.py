@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from csc_mlflow._groupings import ETHNIC_CODES
+from csc_mlflow.exceptions import UsageError
 
 __all__ = [
     "COLLECTION_YEARS",
@@ -120,7 +121,8 @@ def collection_end(collection_year: str) -> str:
 
 def _check_year(collection_year: str) -> None:
     if collection_year not in COLLECTION_YEARS:
-        raise ValueError(
+        raise UsageError(
             f"collection_year must be one of {', '.join(COLLECTION_YEARS)}; "
-            f"found {collection_year!r}"
+            f"found {collection_year!r}",
+            key="collection_year",
         )

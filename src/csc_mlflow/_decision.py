@@ -9,17 +9,22 @@ Pure: imports nothing from MLflow, Great Expectations or fairlearn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, Literal
+from typing import Final
 
-from csc_mlflow._evidence import EvidenceItem, RunEvidence
+from csc_mlflow._evidence import (
+    DecisionStatus,
+    EvidenceItem,
+    GovernanceDecision,
+    Outcome,
+    Reason,
+    RunEvidence,
+    TriagePayload,
+    WorkbookPayload,
+)
 from csc_mlflow._policy import Policy
 
 __all__ = ["GovernanceDecision", "Reason", "evaluate", "requirements_for"]
-
-Outcome = Literal["failed", "incomplete", "warning"]
-DecisionStatus = Literal["passed", "failed", "incomplete"]
 
 _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
     "passed": None,
@@ -28,68 +33,6 @@ _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
     "incomplete": "incomplete",
     "insufficient_evidence": "incomplete",
 }
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One reason behind a decision, in plain English.
-
-    ``outcome`` is ``failed`` (evidence says no, or something is wrong), ``incomplete``
-    (evidence is missing or cannot be judged) or ``warning`` (worth reading; does not block).
-    """
-
-    code: str
-    subject: str
-    message: str
-    outcome: Outcome
-
-    @property
-    def blocking(self) -> bool:
-        """Whether this reason stops a pass."""
-        return self.outcome != "warning"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "code": self.code,
-            "subject": self.subject,
-            "message": self.message,
-            "outcome": self.outcome,
-        }
-
-    def __str__(self) -> str:
-        return f"[{self.outcome}] {self.subject}: {self.message}"
-
-
-@dataclass(frozen=True)
-class GovernanceDecision:
-    """A status and every reason for it."""
-
-    status: DecisionStatus
-    reasons: tuple[Reason, ...]
-    alias: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """True only when nothing blocks."""
-        return self.status == "passed"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (what the manifest and ``--json`` output carry)."""
-        return {
-            "status": self.status,
-            "alias": self.alias,
-            "reasons": [r.to_dict() for r in self.reasons],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GovernanceDecision:
-        """Rebuild a decision written by :meth:`to_dict`."""
-        return cls(
-            status=data["status"],
-            alias=data.get("alias"),
-            reasons=tuple(Reason(**r) for r in data.get("reasons", [])),
-        )
 
 
 def requirements_for(policy: Policy, alias: str | None = None) -> tuple[str, ...]:
@@ -294,13 +237,21 @@ def _signoffs(
     """
     roles: list[str] = []
     if policy.ethics is not None and policy.ethics.signoff and "ethics.workbook" in required:
-        triage = evidence.find("ethics.triage")
-        risk = str(triage[0].payload.get("risk", "default")) if triage else "default"
+        triages = [
+            i.payload
+            for i in evidence.find("ethics.triage")
+            if isinstance(i.payload, TriagePayload)
+        ]
+        risk = (triages[0].risk or "default") if triages else "default"
         by_risk = policy.ethics.signoff
         roles.extend(by_risk.get(risk, by_risk.get("default", ())))  # type: ignore[call-overload]
     if alias is not None and alias in policy.gate:
         roles.extend(policy.gate[alias].signoff)
-    workbooks = evidence.find("ethics.workbook")
+    workbooks = [
+        i.payload
+        for i in evidence.find("ethics.workbook")
+        if isinstance(i.payload, WorkbookPayload)
+    ]
     if not workbooks and not roles:
         return []
     if not workbooks:
@@ -313,8 +264,8 @@ def _signoffs(
             )
             for role in dict.fromkeys(roles)
         ]
-    workbook = workbooks[0].payload
-    if "signoffs" not in workbook:
+    workbook = workbooks[0]
+    if not workbook.evaluated:
         return [
             Reason(
                 "signoff.unchecked",
@@ -325,7 +276,7 @@ def _signoffs(
             for role in dict.fromkeys(roles)
         ]
     reasons = []
-    signed = {str(s.get("role")) for s in workbook.get("signoffs", []) or [] if isinstance(s, dict)}
+    signed = {s.role for s in workbook.signoffs}
     for role in dict.fromkeys(roles):
         if role not in signed:
             reasons.append(
@@ -336,7 +287,7 @@ def _signoffs(
                     "failed",
                 )
             )
-    review_by = workbook.get("review_by")
+    review_by = workbook.review_by
     if review_by:
         try:
             due = date.fromisoformat(str(review_by))

@@ -7,19 +7,21 @@ may have been added, and the run's dataset digests must be the ones the manifest
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from csc_mlflow import _names as names
-from csc_mlflow._decision import GovernanceDecision
-from csc_mlflow._evidence import DatasetRef, RunEvidence, parse_record, sha256_hex
-from csc_mlflow.exceptions import CscMlflowError, EvidenceError, TrackingServerError
+from csc_mlflow._evidence import (
+    DatasetRef,
+    GovernanceDecision,
+    ManifestPayload,
+    RunEvidence,
+    parse_manifest,
+    parse_record,
+    sha256_hex,
+)
+from csc_mlflow._runs import RunWriter
+from csc_mlflow.exceptions import CscMlflowError, EvidenceError
 
 __all__ = ["RunGovernance", "get_status"]
 
@@ -34,6 +36,9 @@ class RunGovernance:
     manifest_sha256: str | None
     evidence: RunEvidence
     problems: tuple[str, ...]
+    manifest: ManifestPayload | None = None
+    manifest_bytes: bytes | None = field(default=None, repr=False)
+    signature: bytes | None = field(default=None, repr=False)
 
     @property
     def verified(self) -> bool:
@@ -52,12 +57,6 @@ class RunGovernance:
         }
 
 
-def _client(tracking_uri: str | None) -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient(tracking_uri=tracking_uri)
-
-
 def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance:
     """Read ``run_id``'s governance status and verify its manifest against the evidence.
 
@@ -68,25 +67,23 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
     EvidenceError
         The run is not governed by csc-mlflow.
     """
-    client = _client(tracking_uri)
-    try:
-        run = client.get_run(run_id)
-    except Exception as exc:
-        uri = tracking_uri or _current_uri()
-        raise TrackingServerError(
-            f"cannot read run {run_id!r} from the tracking store at {uri}: {_first_line(exc)}. "
-            "Check the run id, and that the server is running (or set MLFLOW_TRACKING_URI)."
-        ) from exc
+    writer = RunWriter(tracking_uri=tracking_uri)
+    run = writer.get_run(run_id)
     tags = run.data.tags
     if names.STATUS_TAG not in tags:
         raise EvidenceError(
             f"run {run_id} is not governed by csc-mlflow (it has no {names.STATUS_TAG} tag); "
-            "start runs with csc_mlflow.governed_run() or a governance.yaml in place"
+            "start runs with csc_mlflow.governed_run() or a governance.yaml in place",
+            run_id=run_id,
         )
-    files, problems = _download_governance(client, run_id)
+    files, problems = writer.download_governance(run_id)
     manifest_sha = tags.get(names.MANIFEST_SHA_TAG)
-    decision, items = None, []
+    manifest: ManifestPayload | None = None
     manifest_bytes = files.pop(names.MANIFEST_PATH, None)
+    signature = files.pop(names.SIGNATURE_PATH, None)
+    logged = tuple(
+        DatasetRef(name=d.dataset.name, digest=d.dataset.digest) for d in run.inputs.dataset_inputs
+    )
     if manifest_bytes is None:
         problems.append(f"{names.MANIFEST_PATH} is missing: the evidence was never sealed")
     else:
@@ -100,25 +97,12 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
                 "manifest or the tag was changed after the run"
             )
         try:
-            manifest = json.loads(manifest_bytes)
-            payload = manifest["payload"]
-            listed = {entry["path"]: entry for entry in payload["items"]}
-            decision = GovernanceDecision.from_dict(payload["decision"])
-            sealed_datasets = {(d["name"], d["digest"]) for d in payload["datasets"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(f"{names.MANIFEST_PATH} is unreadable ({exc!r})")
-            listed, sealed_datasets = {}, set()
-        problems.extend(_check_items(files, listed))
-        logged = {(d.dataset.name, d.dataset.digest) for d in run.inputs.dataset_inputs}
-        for name, digest in sorted(logged - sealed_datasets):
-            problems.append(
-                f"dataset {name!r} (digest {digest}) was logged but is not in the manifest"
-            )
-        for name, digest in sorted(sealed_datasets - logged):
-            problems.append(
-                f"dataset {name!r} (digest {digest}) is in the manifest but not on the run"
-            )
-    files.pop(names.SIGNATURE_PATH, None)
+            manifest = parse_manifest(manifest_bytes)
+        except EvidenceError as exc:
+            problems.append(str(exc))
+        problems.extend(_check_items(files, manifest))
+        problems.extend(_check_datasets(logged, manifest))
+    items = []
     for path, data in sorted(files.items()):
         if path == names.REPORT_PATH or not path.endswith(".json"):
             continue
@@ -129,77 +113,48 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
     evidence = RunEvidence(
         run_status=run.info.status,
         items=tuple(items),
-        datasets=tuple(
-            DatasetRef(d.dataset.name, d.dataset.digest) for d in run.inputs.dataset_inputs
-        ),
+        datasets=logged,
         policy_sha256=tags.get(names.POLICY_SHA_TAG),
         problems=tuple(problems),
     )
     return RunGovernance(
         run_id=run_id,
         status=tags[names.STATUS_TAG],
-        decision=decision,
+        decision=manifest.decision if manifest is not None else None,
         manifest_sha256=manifest_sha,
         evidence=evidence,
         problems=tuple(problems),
+        manifest=manifest,
+        manifest_bytes=manifest_bytes,
+        signature=signature,
     )
 
 
-def _check_items(files: dict[str, bytes], listed: dict[str, Any]) -> list[str]:
+def _check_items(files: dict[str, bytes], manifest: ManifestPayload | None) -> list[str]:
+    listed = {e.path: e for e in manifest.items} if manifest is not None else {}
     problems = []
     for path, entry in sorted(listed.items()):
         data = files.get(path)
         if data is None:
             problems.append(f"{path} is listed in the manifest but missing from the run")
-        elif sha256_hex(data) != entry.get("sha256"):
+        elif sha256_hex(data) != entry.sha256:
             problems.append(
                 f"{path} was changed after the run: its SHA-256 no longer matches the manifest"
             )
-    for path in sorted(set(files) - set(listed) - {names.SIGNATURE_PATH}):
+    for path in sorted(set(files) - set(listed)):
         problems.append(f"{path} is on the run but not in the manifest (added after sealing)")
     return problems
 
 
-def _download_governance(client: Any, run_id: str) -> tuple[dict[str, bytes], list[str]]:
-    files: dict[str, bytes] = {}
-    problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp, _no_progress_bar():
-        try:
-            local = Path(client.download_artifacts(run_id, names.ARTIFACT_ROOT, tmp))
-        except Exception as exc:  # noqa: BLE001 - any failure here means unverifiable evidence
-            problems.append(
-                f"cannot download the {names.ARTIFACT_ROOT}/ artefacts: {_first_line(exc)}"
-            )
-            return files, problems
-        for path in sorted(local.rglob("*")):
-            if path.is_file():
-                files[f"{names.ARTIFACT_ROOT}/{path.relative_to(local).as_posix()}"] = (
-                    path.read_bytes()
-                )
-    return files, problems
-
-
-@contextmanager
-def _no_progress_bar() -> Iterator[None]:
-    """MLflow draws a download progress bar on stderr; a status check should not."""
-    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    before = os.environ.get(key)
-    os.environ[key] = "false"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _current_uri() -> str:
-    import mlflow
-
-    return str(mlflow.get_tracking_uri())
+def _check_datasets(logged: tuple[DatasetRef, ...], manifest: ManifestPayload | None) -> list[str]:
+    sealed = {(d.name, d.digest) for d in manifest.datasets} if manifest is not None else set()
+    on_run = {(d.name, d.digest) for d in logged}
+    problems = [
+        f"dataset {name!r} (digest {digest}) was logged but is not in the manifest"
+        for name, digest in sorted(on_run - sealed)
+    ]
+    problems += [
+        f"dataset {name!r} (digest {digest}) is in the manifest but not on the run"
+        for name, digest in sorted(sealed - on_run)
+    ]
+    return problems

@@ -20,6 +20,7 @@ import pandas as pd
 
 from csc_mlflow import _codes as codes
 from csc_mlflow._groupings import GROUPINGS, CodeGroupingDefinition
+from csc_mlflow.exceptions import UsageError
 
 __all__ = ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
 
@@ -235,20 +236,22 @@ def make_ssda903(
     (200, 3)
     """
     if n_children < 1:
-        raise ValueError(f"n_children must be at least 1; found {n_children}")
+        raise UsageError(f"n_children must be at least 1; found {n_children}", key="n_children")
     defects = dict(defects or {})
     unknown = sorted(set(defects) - set(DEFECT_KINDS))
     if unknown:
-        raise ValueError(
-            f"unknown defect kinds {unknown}; expected some of {', '.join(DEFECT_KINDS)}"
+        raise UsageError(
+            f"unknown defect kinds {unknown}; expected some of {', '.join(DEFECT_KINDS)}",
+            key="defects",
         )
     disparity = dict(disparity or {})
     major = GROUPINGS["dfe_ethnicity_major"]
     assert isinstance(major, CodeGroupingDefinition)
     unknown = sorted(set(disparity) - set(major.groups))
     if unknown:
-        raise ValueError(
-            f"unknown ethnic groups {unknown}; expected some of {', '.join(major.groups)}"
+        raise UsageError(
+            f"unknown ethnic groups {unknown}; expected some of {', '.join(major.groups)}",
+            key="disparity",
         )
 
     rng = np.random.default_rng(seed)
@@ -403,9 +406,10 @@ def _take(
     rng: np.random.Generator, pool: np.ndarray, n: int, kind: str
 ) -> tuple[np.ndarray, np.ndarray]:
     if n > len(pool):
-        raise ValueError(
+        raise UsageError(
             f"cannot plant {n} {kind!r} defects: only {len(pool)} rows are left to spoil; "
-            "ask for fewer defects or more children"
+            "ask for fewer defects or more children",
+            key="defects",
         )
     return pool[:n], pool[n:]
 

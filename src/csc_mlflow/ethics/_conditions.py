@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from typing import Any
 
+from csc_mlflow.exceptions import EthicsError
+
 Condition = Mapping[str, Any]
 
 _LEAF_OPS = ("is", "is_not", "includes")
@@ -42,9 +44,9 @@ def referenced(condition: Condition) -> tuple[str, ...]:
 
 
 def check_condition(condition: Any, ids: Set[str], *, where: str) -> None:
-    """Raise ValueError unless ``condition`` is well formed and names known questions."""
+    """Raise EthicsError unless ``condition`` is well formed and names known questions."""
     if not isinstance(condition, Mapping):
-        raise ValueError(f"{where}: a condition is a mapping; found {condition!r}")
+        raise EthicsError(f"{where}: a condition is a mapping; found {condition!r}")
     for key in ("all", "any"):
         if key in condition:
             for part in condition[key]:
@@ -55,4 +57,4 @@ def check_condition(condition: Any, ids: Set[str], *, where: str) -> None:
         return
     ops = [op for op in _LEAF_OPS if op in condition]
     if condition.get("q") not in ids or len(ops) != 1:
-        raise ValueError(f"{where}: malformed condition {dict(condition)!r}")
+        raise EthicsError(f"{where}: malformed condition {dict(condition)!r}")

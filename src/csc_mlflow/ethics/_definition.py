@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from csc_mlflow.ethics._conditions import Condition, check_condition
+from csc_mlflow.exceptions import EthicsError
 
 QuestionType = Literal["bool", "radio", "checkbox", "comment"]
 TRIAGE_RESOURCE: Final = "triage-v1.yaml"
@@ -100,7 +101,7 @@ def _read(resource: str) -> dict[str, Any]:
     text = files("csc_mlflow.data.ethics").joinpath(resource).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
-        raise ValueError(f"{resource}: expected a mapping")
+        raise EthicsError(f"{resource}: expected a mapping")
     return data
 
 
@@ -134,7 +135,7 @@ def triage_definition() -> TriageDefinition:
         flagged = tuple(themes) if r["themes"] == "all" else tuple(r["themes"])
         unknown = set(flagged) - set(themes)
         if unknown:
-            raise ValueError(f"{TRIAGE_RESOURCE}: rule {r['id']} flags unknown themes {unknown}")
+            raise EthicsError(f"{TRIAGE_RESOURCE}: rule {r['id']} flags unknown themes {unknown}")
         check_condition(r["when"], ids, where=f"rule {r['id']}")
         rules.append(
             Rule(
@@ -168,10 +169,10 @@ def workbook_definition() -> WorkbookDefinition:
     questions = []
     for theme, items in data["themes"].items():
         if theme not in themes:
-            raise ValueError(f"{WORKBOOK_RESOURCE}: unknown theme {theme!r}")
+            raise EthicsError(f"{WORKBOOK_RESOURCE}: unknown theme {theme!r}")
         for item in items:
             if item["owner"] not in data["roles"]:
-                raise ValueError(f"{WORKBOOK_RESOURCE}: {item['id']} has unknown owner")
+                raise EthicsError(f"{WORKBOOK_RESOURCE}: {item['id']} has unknown owner")
             questions.append(
                 WorkbookQuestion(
                     id=item["id"],

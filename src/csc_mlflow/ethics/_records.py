@@ -13,9 +13,10 @@ from csc_mlflow._decision import GovernanceDecision, evaluate
 from csc_mlflow._evidence import (
     EvidenceItem,
     RunEvidence,
+    TriagePayload,
+    WorkbookPayload,
     canonical_json,
     envelope,
-    provenance,
     sha256_hex,
 )
 from csc_mlflow._policy import Policy
@@ -31,11 +32,11 @@ class EthicsEvidence:
 
     files: Mapping[str, bytes] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
-    payloads: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    payloads: Mapping[str, EthicsPayload] = field(default_factory=dict)
 
 
-def _unreadable(name: str, exc: EthicsError) -> dict[str, Any]:
-    return {"name": name, "status": "incomplete", "reasons": [str(exc)]}
+EthicsPayload = TriagePayload | WorkbookPayload
+_KINDS = {names.TRIAGE_PATH: "csc.ethics.triage", names.WORKBOOK_PATH: "csc.ethics.workbook"}
 
 
 def _raw(path: Path) -> bytes | None:
@@ -47,11 +48,11 @@ def _raw(path: Path) -> bytes | None:
 
 def ethics_payloads(
     policy: Policy, *, evidence_paths: Mapping[str, tuple[str, ...]] | None = None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, EthicsPayload]:
     """Evidence payloads (record path -> payload) for the ethics files ``policy`` names."""
     if policy.ethics is None:
         return {}
-    payloads: dict[str, dict[str, Any]] = {}
+    payloads: dict[str, EthicsPayload] = {}
     evaluated: dict[str, TriageResult] = {}
 
     def triage(answers: dict[str, Any]) -> TriageResult:
@@ -83,19 +84,25 @@ def _payload(
     what: str,
     name: str,
     judge: Callable[[dict[str, Any]], TriageResult | WorkbookResult],
-) -> dict[str, Any]:
+) -> EthicsPayload:
     """Read and judge one answers file; an unreadable one gives an ``incomplete`` payload."""
     path = policy.resolve(configured)
     raw = _raw(path)
+    kind = TriagePayload if name == "triage" else WorkbookPayload
+    payload: EthicsPayload
     try:
-        payload = judge(read_answer_file(path, what)).to_payload()
-        payload["reasons"] = [f"{configured}: {p}" for p in payload["reasons"]]
+        judged = judge(read_answer_file(path, what)).to_payload()
+        payload = judged.model_copy(
+            update={"reasons": tuple(f"{configured}: {p}" for p in judged.reasons)}
+        )
     except EthicsError as exc:
-        payload = _unreadable(name, exc)
-    payload["source"] = str(path)
-    if raw is not None:
-        payload["source_sha256"] = sha256_hex(raw)
-    return payload
+        payload = kind(name=name, status="incomplete", reasons=(str(exc),))
+    return payload.model_copy(
+        update={
+            "source": str(path),
+            "source_sha256": sha256_hex(raw) if raw is not None else None,
+        }
+    )
 
 
 def ethics_evidence(
@@ -107,20 +114,17 @@ def ethics_evidence(
         evidence_paths[kind] = (*evidence_paths.get(kind, ()), path)
     payloads = ethics_payloads(policy, evidence_paths=evidence_paths)
     files, tags = {}, {}
-    kinds = {names.TRIAGE_PATH: "csc.ethics.triage", names.WORKBOOK_PATH: "csc.ethics.workbook"}
     for path, payload in payloads.items():
-        record = envelope(
-            kinds[path], payload, provenance(run_id=run_id, policy_sha256=policy.sha256)
-        )
+        record = envelope(_KINDS[path], payload, run_id=run_id, policy_sha256=policy.sha256)
         files[path] = canonical_json(record)
     triage = payloads.get(names.TRIAGE_PATH)
-    if triage is not None and "risk" in triage:
-        tags[names.ETHICS_RISK_TAG] = triage["risk"]
-        flagged = ",".join(t["theme"] for t in triage["flagged_themes"])
+    if isinstance(triage, TriagePayload) and triage.risk is not None:
+        tags[names.ETHICS_RISK_TAG] = triage.risk
+        flagged = ",".join(t.theme for t in triage.flagged_themes)
         tags[names.ETHICS_FLAGGED_TAG] = flagged or "none"
     workbook = payloads.get(names.WORKBOOK_PATH)
     if workbook is not None:
-        tags[names.WORKBOOK_COMPLETE_TAG] = "true" if workbook["status"] == "passed" else "false"
+        tags[names.WORKBOOK_COMPLETE_TAG] = "true" if workbook.status == "passed" else "false"
     return EthicsEvidence(files=files, tags=tags, payloads=payloads)
 
 
@@ -131,16 +135,8 @@ def check_ethics(policy: Policy, *, today: date | None = None) -> GovernanceDeci
     flagged themes whose workbook section is empty each give their own reason.
     """
     payloads = ethics_payloads(policy)
-    kinds = {names.TRIAGE_PATH: "csc.ethics.triage", names.WORKBOOK_PATH: "csc.ethics.workbook"}
     items = tuple(
-        EvidenceItem(
-            path=path,
-            kind=kinds[path],
-            name=str(payload["name"]),
-            status=str(payload["status"]),
-            reasons=tuple(payload["reasons"]),
-            payload=payload,
-        )
+        EvidenceItem(path=path, kind=_KINDS[path], payload=payload)
         for path, payload in payloads.items()
     )
     evidence = RunEvidence(run_status="FINISHED", items=items, policy_sha256=policy.sha256)
@@ -154,4 +150,4 @@ def check_ethics(policy: Policy, *, today: date | None = None) -> GovernanceDeci
         status = "incomplete"
     else:
         status = "passed"
-    return GovernanceDecision(status=status, reasons=ethics_reasons)  # type: ignore[arg-type]
+    return GovernanceDecision(status=status, reasons=ethics_reasons)

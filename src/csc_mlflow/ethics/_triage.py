@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from csc_mlflow._evidence import FlaggedThemeRecord, TriagePayload
 from csc_mlflow.ethics._conditions import holds, referenced
 from csc_mlflow.ethics._definition import Question, TriageDefinition, triage_definition
 
@@ -44,26 +45,23 @@ class TriageResult:
         """Keys of the flagged themes, in definition order."""
         return tuple(f.key for f in self.flagged)
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> TriagePayload:
         """The evidence payload of ``governance/ethics/triage.json``."""
-        return {
-            "name": "triage",
-            "status": "passed" if self.complete else "incomplete",
-            "reasons": list(self.problems),
-            "definition_version": self.definition_version,
-            "answers": dict(self.answers),
-            "flagged_themes": [
-                {
-                    "theme": f.key,
-                    "label": f.label,
-                    "rules": list(f.rules),
-                    "rationales": list(f.rationales),
-                }
+        return TriagePayload(
+            name="triage",
+            status="passed" if self.complete else "incomplete",
+            reasons=self.problems,
+            definition_version=self.definition_version,
+            answers=dict(self.answers),
+            flagged_themes=tuple(
+                FlaggedThemeRecord(
+                    theme=f.key, label=f.label, rules=f.rules, rationales=f.rationales
+                )
                 for f in self.flagged
-            ],
-            "risk": self.risk,
-            "risk_reasons": list(self.risk_reasons),
-        }
+            ),
+            risk=self.risk,
+            risk_reasons=self.risk_reasons,
+        )
 
 
 def _answered(value: Any) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from csc_mlflow._evidence import SignoffRecord, ThemeRecord, WorkbookPayload
 from csc_mlflow.ethics._definition import WorkbookDefinition, triage_definition, workbook_definition
 from csc_mlflow.ethics._triage import TriageResult
 
@@ -49,31 +50,31 @@ class WorkbookResult:
         """Every required theme complete and the file valid."""
         return not self.problems
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> WorkbookPayload:
         """The evidence payload of ``governance/ethics/workbook.json``."""
-        return {
-            "name": "workbook",
-            "status": "passed" if self.complete else "incomplete",
-            "reasons": list(self.problems),
-            "notes": list(self.notes),
-            "definition_version": self.definition_version,
-            "risk": self.risk,
-            "review_by": self.review_by,
-            "signoffs": [dict(s) for s in self.signoffs],
-            "themes": [
-                {
-                    "theme": t.theme,
-                    "label": t.label,
-                    "required": t.required,
-                    "answered": list(t.answered),
-                    "unanswered": list(t.unanswered),
-                    "evidence": list(t.evidence),
-                    "complete": t.complete,
-                }
+        return WorkbookPayload(
+            name="workbook",
+            status="passed" if self.complete else "incomplete",
+            reasons=self.problems,
+            notes=self.notes,
+            definition_version=self.definition_version,
+            risk=self.risk,
+            review_by=self.review_by,
+            signoffs=tuple(SignoffRecord(**s) for s in self.signoffs),
+            themes=tuple(
+                ThemeRecord(
+                    theme=t.theme,
+                    label=t.label,
+                    required=t.required,
+                    answered=t.answered,
+                    unanswered=t.unanswered,
+                    evidence=t.evidence,
+                    complete=t.complete,
+                )
                 for t in self.themes
-            ],
-            "answers": dict(self.answers),
-        }
+            ),
+            answers=dict(self.answers),
+        )
 
 
 def _text(value: Any) -> str | None:

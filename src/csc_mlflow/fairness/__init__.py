@@ -1,15 +1,15 @@
 """Fairness evaluation: disaggregated metrics with intervals, small-number rules, thresholds."""
 
-from csc_mlflow.fairness._compute import (
+from csc_mlflow.fairness._compute import compute_fairness
+from csc_mlflow.fairness._log import evaluate_fairness
+from csc_mlflow.fairness._results import (
     Estimate,
     FairnessResult,
     FeatureResult,
     GroupResult,
     ThresholdResult,
-    compute_fairness,
     published_counts,
 )
-from csc_mlflow.fairness._log import evaluate_fairness
 
 __all__ = [
     "Estimate",

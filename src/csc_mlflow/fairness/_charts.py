@@ -7,7 +7,8 @@ published ones (``c`` for suppressed cells).
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+
+from csc_mlflow._evidence import FeatureRecord
 
 WIDTH = 640
 ROW = 22
@@ -15,11 +16,13 @@ LEFT = 210
 PLOT = 340
 
 
-def rate_chart(feature: dict[str, Any], metric: str, title: str | None = None) -> str:
-    """An SVG dot-and-whisker chart of ``metric`` for every group of one feature payload."""
-    groups = feature["groups"]
+def rate_chart(
+    feature: FeatureRecord, metric: str, *, confidence: str = "95%", title: str | None = None
+) -> str:
+    """An SVG dot-and-whisker chart of ``metric`` for every group of one feature record."""
+    groups = feature.groups
     height = 56 + ROW * len(groups)
-    label = title or f"{metric.replace('_', ' ')} by {feature['feature']} (95% interval)"
+    label = title or f"{metric.replace('_', ' ')} by {feature.feature} ({confidence} interval)"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(label)}" '
@@ -33,22 +36,22 @@ def rate_chart(feature: dict[str, Any], metric: str, title: str | None = None) -
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{tick:.2f}</text>')
     for row, group in enumerate(groups):
         y = 40 + ROW * row
-        name = f"{group['group']} (n = {group['count']})"
+        name = f"{group.group} (n = {group.count})"
         parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{escape(name)}</text>')
-        estimate = (group.get("metrics") or {}).get(metric)
-        if group["verdict"] != "ok":
+        estimate = (group.metrics or {}).get(metric)
+        if not group.judged:
             parts.append(
                 f'<text x="{LEFT + 4}" y="{y + 4}" font-style="italic" fill="#555">'
                 "insufficient evidence: too few children to judge</text>"
             )
             continue
-        if estimate is None or estimate["value"] is None:
+        if estimate is None or estimate.value is None:
             parts.append(
                 f'<text x="{LEFT + 4}" y="{y + 4}" fill="#555">not defined for this group</text>'
             )
             continue
-        value = estimate["value"]
-        low, high = estimate["ci"]
+        value = estimate.value
+        low, high = estimate.ci
         x0, x1, xv = (LEFT + (low or 0) * PLOT, LEFT + (high or 0) * PLOT, LEFT + value * PLOT)
         parts.append(
             f'<line x1="{x0:.1f}" y1="{y}" x2="{x1:.1f}" y2="{y}" '

@@ -37,6 +37,7 @@ class CscFairnessEvaluator(ModelEvaluator):
     ) -> EvaluationResult:
         import pandas as pd
 
+        from csc_mlflow.exceptions import DataError
         from csc_mlflow.fairness._log import evaluate_fairness
 
         features = dataset.features_data
@@ -47,10 +48,12 @@ class CscFairnessEvaluator(ModelEvaluator):
         if isinstance(sensitive, list | tuple) and all(isinstance(c, str) for c in sensitive):
             missing = [c for c in sensitive if c not in features.columns]
             if missing:
-                raise KeyError(
+                raise DataError(
                     f"evaluator_config sensitive_features names columns the evaluation data does "
                     f"not have: {missing}; pass them in the data (static-prediction mode) or as "
-                    "arrays in evaluator_config"
+                    "arrays in evaluator_config",
+                    column=missing[0],
+                    key="evaluator_config.sensitive_features",
                 )
             frame = features[list(sensitive)]
         else:

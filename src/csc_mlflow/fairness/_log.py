@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from csc_mlflow import _names as names
-from csc_mlflow._evidence import envelope, provenance
-from csc_mlflow._policy import NAME_PATTERN, Policy
+from csc_mlflow._evidence import envelope
+from csc_mlflow._policy import NAME_PATTERN, FairnessPolicy, Policy
+from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._runs import RunWriter, active_run_id
+from csc_mlflow.exceptions import PolicyNotFoundError, UsageError
 from csc_mlflow.fairness._charts import rate_chart
-from csc_mlflow.fairness._compute import FairnessResult, compute_fairness
+from csc_mlflow.fairness._compute import compute_fairness
+from csc_mlflow.fairness._results import FairnessResult
 
-CHART_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
+__all__ = ["CHART_METRICS", "evaluate_fairness"]
+
+CHART_METRICS: Final = ("selection_rate", "true_positive_rate", "false_positive_rate")
+
+
+def _governing(
+    policy: Policy | str | os.PathLike[str] | None, sensitive_features: Any
+) -> Policy | None:
+    """The policy that governs this evaluation, or None when the caller said enough alone."""
+    try:
+        return resolve_policy(policy)
+    except PolicyNotFoundError:
+        if policy is not None or sensitive_features is None:
+            raise
+        return None
 
 
 def evaluate_fairness(
@@ -25,30 +43,49 @@ def evaluate_fairness(
     y_score: Any = None,
     sample_weight: Any = None,
     run_id: str | None = None,
+    tracking_uri: str | None = None,
     model_id: str | None = None,
     age_at: date | None = None,
 ) -> FairnessResult:
     """Evaluate fairness across sensitive features and log the evidence to the run.
 
-    Logs ``governance/fairness/<name>.json`` (group rates with 95% intervals, disparities,
-    threshold verdicts; small counts suppressed, small groups withheld), one SVG chart per
-    feature and metric, the disparities as metrics ``csc.fairness.<feature>.<metric>`` (also
-    on the logged model when ``model_id`` is given) and the tag ``csc.fairness.<name>.status``.
+    Logs ``governance/fairness/<name>.json`` (group rates with intervals at the policy's
+    confidence level, disparities, threshold verdicts; small counts suppressed, small groups
+    withheld), one SVG chart per feature and metric, the disparities as metrics
+    ``csc.fairness.<feature>.<metric>`` (also on the logged model when ``model_id`` is given)
+    and the tag ``csc.fairness.<name>.status``.
+
+    With a policy (given, or active through ``governed_run``, ``autolog`` or
+    ``governance.yaml``) its ``fairness`` section governs: which columns, groupings,
+    intersections, metrics, thresholds and small-number rules. Without one, the documented
+    defaults apply: every column of ``sensitive_features`` is a feature whose values are its
+    groups, fairlearn's metrics, minimum group size 10, DfE suppression of counts 1 to 5.
 
     Parameters
     ----------
     y_true, y_pred : array-like of 0/1
         Labels and predictions.
     sensitive_features : DataFrame or mapping
-        The raw columns the policy's sensitive features name.
+        The raw sensitive columns (with a policy, the columns it names).
     name : str
         Names the record, e.g. ``model`` or ``baseline``.
     policy : Policy or path, optional
-        Defaults to the active policy (``governed_run``, ``autolog`` or ``governance.yaml``).
+        Defaults to the active policy, if any.
     run_id : str, optional
         Defaults to the active run.
+    tracking_uri : str, optional
+        The tracking server of ``run_id`` (default: MLflow's current one).
     model_id : str, optional
         A logged model to attach the metrics to.
+
+    Raises
+    ------
+    UsageError
+        ``name`` is not a valid record name.
+    DataError
+        Labels, predictions, weights or sensitive columns cannot be used (argument named).
+    PolicyError, NoActiveRunError
+        A policy was named but is invalid, or there is no run to log to.
 
     Examples
     --------
@@ -58,51 +95,44 @@ def evaluate_fairness(
     >>> result.status  # doctest: +SKIP
     'passed'
     """
-    import mlflow
-    from mlflow.entities import Metric, RunTag
-    from mlflow.utils.time import get_current_time_millis
-
-    from csc_mlflow._capture import _resolve, active_run_id
-    from csc_mlflow._finalize import log_files, log_record
-
     if not NAME_PATTERN.match(name):
-        raise ValueError(f"name may hold letters, digits, '_' and '-'; found {name!r}")
-    resolved = _resolve(policy)
-    if resolved.fairness is None:
-        raise ValueError(
-            f"{resolved.source or 'the policy'}: has no 'fairness' section; add "
-            "'fairness: {sensitive_features: {...}}' to say which columns to compare across"
-        )
+        raise UsageError(f"name may hold letters, digits, '_' and '-'; found {name!r}", key="name")
+    resolved = _governing(policy, sensitive_features)
+    fairness: FairnessPolicy | None = resolved.fairness if resolved is not None else None
     run_id = active_run_id(run_id, "call evaluate_fairness")
     result = compute_fairness(
         y_true,
         y_pred,
         sensitive_features,
-        fairness=resolved.fairness,
+        fairness=fairness,
         y_score=y_score,
         sample_weight=sample_weight,
         name=name,
         age_at=age_at,
     )
-    payload = result.payload()
-    client = mlflow.MlflowClient()
-    charts: dict[str, bytes] = {}
-    for feature in payload["features"]:
-        for metric in CHART_METRICS:
-            if metric in result.settings["metrics"]:
-                path = f"{names.ARTIFACT_ROOT}/fairness/{name}/{feature['feature']}_{metric}.svg"
-                charts[path] = rate_chart(feature, metric).encode("utf-8")
-    payload["charts"] = sorted(charts)
-    log_files(client, run_id, charts)
+    body = result.payload()
+    confidence = body.settings.confidence_percent
+    charts = {
+        f"{names.ARTIFACT_ROOT}/fairness/{name}/{feature.feature}_{metric}.svg": rate_chart(
+            feature, metric, confidence=confidence
+        ).encode("utf-8")
+        for feature in body.features
+        for metric in CHART_METRICS
+        if metric in body.settings.metrics
+    }
+    body = body.model_copy(update={"charts": tuple(sorted(charts))})
     record = envelope(
-        "csc.fairness", payload, provenance(run_id=run_id, policy_sha256=resolved.sha256)
+        "csc.fairness",
+        body,
+        run_id=run_id,
+        policy_sha256=resolved.sha256 if resolved is not None else None,
     )
-    log_record(client, run_id, names.fairness_path(name), record)
-    now = get_current_time_millis()  # type: ignore[no-untyped-call]
-    metrics = [
-        Metric(k, v, now, 0, model_id=model_id, run_id=run_id)
-        for k, v in sorted(result.mlflow_metrics().items())
-    ]
-    tags = [RunTag(f"csc.fairness.{name}.status", result.status)]
-    client.log_batch(run_id, metrics=metrics, tags=tags)
+    writer = RunWriter(tracking_uri=tracking_uri)
+    writer.log_record(run_id, names.fairness_path(name), record, attachments=charts)
+    writer.log_summary(
+        run_id,
+        tags={f"csc.fairness.{name}.status": result.status},
+        metrics=result.mlflow_metrics(),
+        model_id=model_id,
+    )
     return result

@@ -1,7 +1,14 @@
-"""The promotion gate: verify evidence, promote with a ledger, enforce at the server."""
+"""The promotion gate: verify evidence, promote with a ledger, enforce at the server.
 
-from csc_mlflow.gate._check import GateDecision, check
-from csc_mlflow.gate._ledger import history
-from csc_mlflow.gate._promote import Waiver, promote
+``check``, ``promote`` and ``history`` take the same connection argument as the rest of
+csc-mlflow, ``tracking_uri=`` (default: MLflow's current tracking URI).
+"""
 
-__all__ = ["GateDecision", "Waiver", "check", "history", "promote"]
+from csc_mlflow._evidence import Waiver
+from csc_mlflow._gate_decision import GateDecision
+from csc_mlflow._registry import GateHistory
+from csc_mlflow.gate._check import check
+from csc_mlflow.gate._history import history
+from csc_mlflow.gate._promote import promote
+
+__all__ = ["GateDecision", "GateHistory", "Waiver", "check", "history", "promote"]

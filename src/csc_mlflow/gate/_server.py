@@ -24,10 +24,8 @@ ALIAS_PATHS = (
 def _gate_alias() -> Response | None:
     if request.method != "POST" or request.path not in ALIAS_PATHS:
         return None
-    from mlflow import MlflowClient
-
+    from csc_mlflow._registry import RegistryStore
     from csc_mlflow.gate._check import check
-    from csc_mlflow.gate._ledger import append
 
     body: dict[str, Any] = request.get_json(silent=True) or {}
     name, alias, version = (
@@ -43,7 +41,7 @@ def _gate_alias() -> Response | None:
         request.authorization.username if request.authorization else None
     )
     try:
-        append(MlflowClient(tracking_uri=base), decision, who=who or "server", via="server")
+        RegistryStore(tracking_uri=base).append(decision, who=who or "server", via="server")
     except Exception as exc:  # noqa: BLE001 - an unrecorded decision is refused
         return _refuse(f"the gate could not record its decision ({exc}); the alias was not set")
     if decision.passed:
@@ -63,30 +61,24 @@ def _recorded_waiver(decision: Any, base: str) -> Any:
     """
     from datetime import date
 
-    from mlflow import MlflowClient
-
-    from csc_mlflow._capture import _resolve
-    from csc_mlflow.gate._ledger import entries
-    from csc_mlflow.gate._promote import Waiver, apply_waiver
+    from csc_mlflow._gate_decision import apply_waiver
+    from csc_mlflow._registry import RegistryStore
+    from csc_mlflow._resolve import resolve_policy
 
     try:
-        ledger = entries(MlflowClient(tracking_uri=base), decision.model, decision.version)
+        ledger, _ = RegistryStore(tracking_uri=base).ledger(decision.model, decision.version)
         granted = [
             e
             for e in ledger
-            if e["decision"] == "waived"
-            and e["alias"] == decision.alias
-            and e["manifest_sha256"] == decision.manifest_sha256
-            and e["policy_sha256"] == decision.policy_sha256
-            and e.get("waiver")
+            if e.decision == "waived"
+            and e.alias == decision.alias
+            and e.manifest_sha256 == decision.manifest_sha256
+            and e.policy_sha256 == decision.policy_sha256
+            and e.waiver is not None
         ]
-        if not granted:
+        if not granted or granted[-1].waiver is None:
             return decision
-        w = granted[-1]["waiver"]
-        waiver = Waiver(
-            w["name"], w["role"], w["reason"], date.fromisoformat(w["expires"]), tuple(w["covers"])
-        )
-        return apply_waiver(decision, waiver, _resolve(None), date.today())
+        return apply_waiver(decision, granted[-1].waiver, resolve_policy(None), date.today())
     except Exception:  # noqa: BLE001 - a waiver that cannot be read does not pass
         return decision
 
@@ -107,28 +99,29 @@ def _governance_page() -> Response:
     """Registered models with their governance status and gate history, linking to reports."""
     from html import escape
 
-    from mlflow import MlflowClient
-
     from csc_mlflow import _names as names
-    from csc_mlflow.gate._ledger import entries
+    from csc_mlflow._registry import RegistryStore
+    from csc_mlflow._runs import RunWriter
 
-    client = MlflowClient(tracking_uri=request.host_url.rstrip("/"))
+    store = RegistryStore(tracking_uri=request.host_url.rstrip("/"))
+    runs = RunWriter(store.client)
     rows = []
-    for model in client.search_registered_models():
-        for mv in client.search_model_versions(f"name = '{model.name}'"):
+    for model in store.registered_models():
+        for mv in store.versions(model.name):
             status, link = "not governed", ""
             if mv.run_id:
-                run = client.get_run(mv.run_id)
+                run = runs.get_run(mv.run_id)
                 status = run.data.tags.get(names.STATUS_TAG, "not governed")
                 href = (
                     f"/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
                     f"/artifacts/{names.REPORT_PATH}"
                 )
                 link = f'<a href="{escape(href)}">report</a>'
+            entries, _ = store.ledger(model.name, str(mv.version))
             history = (
                 "<br>".join(
-                    escape(f"{e['time']} {e['alias']}: {e['decision']} ({e['actor']}, {e['via']})")
-                    for e in entries(client, model.name, mv.version)
+                    escape(f"{e.time} {e.alias}: {e.decision} ({e.actor}, {e.via})")
+                    for e in entries
                 )
                 or "no gate decisions"
             )

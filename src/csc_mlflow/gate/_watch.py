@@ -16,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from csc_mlflow._decision import Reason
+from csc_mlflow._evidence import Reason
 
 _logger = logging.getLogger("csc_mlflow")
 MAX_SKEW_SECONDS = 300
@@ -42,22 +42,19 @@ def signature_ok(secret: str, headers: Any, body: bytes) -> bool:
 
 def handle_event(payload: dict[str, Any], tracking_uri: str | None) -> dict[str, Any]:
     """Re-check an alias that was just set; remove it if the gate blocks. Returns what it did."""
-    from mlflow import MlflowClient
-
+    from csc_mlflow._registry import RegistryStore
     from csc_mlflow.gate._check import check
-    from csc_mlflow.gate._ledger import append
 
     if payload.get("entity") != "model_version_alias" or payload.get("action") != "created":
         return {"ignored": f"{payload.get('entity')}.{payload.get('action')}"}
     data = payload.get("data") or {}
     name, alias, version = str(data.get("name")), str(data.get("alias")), str(data.get("version"))
     decision = check(name, version, alias, tracking_uri=tracking_uri)
-    client = MlflowClient(tracking_uri=tracking_uri)
+    store = RegistryStore(tracking_uri=tracking_uri)
     removed = False
     if not decision.passed:
-        current = client.get_model_version_by_alias(name, alias)
-        if str(current.version) == version:
-            client.delete_registered_model_alias(name, alias)
+        if store.alias_version(name, alias) == version:
+            store.delete_alias(name, alias)
             removed = True
         note = Reason(
             "gate.alias_removed",
@@ -66,7 +63,7 @@ def handle_event(payload: dict[str, Any], tracking_uri: str | None) -> dict[str,
             "failed",
         )
         decision = dataclasses.replace(decision, reasons=decision.reasons + (note,))
-    append(client, decision, who=f"webhook:{payload.get('delivery_id', '')}", via="webhook")
+    store.append(decision, who=f"webhook:{payload.get('delivery_id', '')}", via="webhook")
     return {
         "model": name,
         "version": version,

@@ -187,7 +187,7 @@ def _from_gx_json(data: Any, source: str) -> dict[str, Any]:
     }
 
 
-def _expectation_classes() -> dict[str, type]:
+def expectation_classes() -> dict[str, type]:
     import great_expectations.expectations as gxe
 
     classes = {}
@@ -226,7 +226,7 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
         if not isinstance(args, list) or len(args) != 2:
             raise SuiteError(f"{source}: derived.{column}.{how}: expected two column names")
         derived[str(column)] = (how, str(args[0]), str(args[1]))
-    classes = _expectation_classes()
+    classes = expectation_classes()
     rules = []
     for index, entry in enumerate(data["expectations"]):
         rules.append(_check_entry(entry, f"{source}: expectations[{index}]", classes, columns))

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from csc_mlflow._evidence import RuleRecord
 from csc_mlflow.exceptions import DataError
 from csc_mlflow.quality._suite import Suite, quiet_gx
 
@@ -52,21 +53,25 @@ class RuleResult:
     missing_count: int | None
     problem: str | None = None
 
+    def to_record(self) -> RuleRecord:
+        """The rule as the evidence record holds it."""
+        return RuleRecord(
+            rule=self.rule,
+            severity=self.severity,
+            description=self.description,
+            expectation=self.expectation,
+            columns=self.columns,
+            success=self.success,
+            element_count=self.element_count,
+            unexpected_count=self.unexpected_count,
+            unexpected_percent=self.unexpected_percent,
+            missing_count=self.missing_count,
+            problem=self.problem,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "description": self.description,
-            "expectation": self.expectation,
-            "columns": list(self.columns),
-            "success": self.success,
-            "element_count": self.element_count,
-            "unexpected_count": self.unexpected_count,
-            "unexpected_percent": self.unexpected_percent,
-            "missing_count": self.missing_count,
-            "problem": self.problem,
-        }
+        return self.to_record().to_json()
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,8 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
             hint = f" Close matches: {', '.join(close)}." if close else ""
             raise DataError(
                 f"column {column!r} is missing: suite {suite.ref} needs it.{hint} "
-                f"Columns present: {', '.join(present)}."
+                f"Columns present: {', '.join(present)}.",
+                column=column,
             )
     for column, kind in suite.columns.items():
         if kind == "date" and column in frame.columns:
@@ -160,7 +166,8 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
                 raise DataError(
                     f"column {column!r} holds text or numbers, not dates (dtype {series.dtype}); "
                     f"parse it first, e.g. df[{column!r}] = pd.to_datetime(df[{column!r}], "
-                    "format='%d/%m/%Y')"
+                    "format='%d/%m/%Y')",
+                    column=column,
                 )
     derived = {}
     for column, (how, first, second) in suite.derived.items():
@@ -194,7 +201,7 @@ def gx_suite(suite: Suite) -> Any:
     """The GX ExpectationSuite for ``suite`` (built once per suite content)."""
     import great_expectations as gx
 
-    from csc_mlflow.quality._suite import _expectation_classes, build
+    from csc_mlflow.quality._suite import build, expectation_classes
 
     context = _gx_context()
     content = repr([(r.rule, r.type, sorted(r.kwargs.items())) for r in suite.rules])
@@ -203,7 +210,7 @@ def gx_suite(suite: Suite) -> Any:
     )
     with _lock:
         if key not in _suites:
-            classes = _expectation_classes()
+            classes = expectation_classes()
             expectations = [
                 build(
                     classes[rule.type],

@@ -7,7 +7,23 @@ filled from the policy, the registry or the run's evidence (and says where from)
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from csc_mlflow._evidence import (
+    DataQualityPayload,
+    FairnessPayload,
+    TriagePayload,
+    WorkbookPayload,
+)
+from csc_mlflow._policy import Policy, Project
+from csc_mlflow._registry import RegistryStore
+from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._runs import first_line
+from csc_mlflow._verify import get_status
+from csc_mlflow.exceptions import CscMlflowError, TrackingServerError
+
+__all__ = ["TODO", "atrs_draft"]
 
 TODO = "[TO COMPLETE]"
 
@@ -19,48 +35,50 @@ def _field(label: str, value: Any, source: str, hint: str) -> str:
 
 
 def atrs_draft(
-    model: str, version: str, *, tracking_uri: str | None = None, policy: Any = None
+    model: str,
+    version: str,
+    *,
+    tracking_uri: str | None = None,
+    policy: Policy | str | os.PathLike[str] | None = None,
 ) -> str:
     """The ATRS draft for ``model`` version ``version`` as markdown."""
-    from mlflow import MlflowClient
-
-    from csc_mlflow._capture import _resolve
-    from csc_mlflow._verify import get_status
-    from csc_mlflow.exceptions import CscMlflowError
-
-    client = MlflowClient(tracking_uri=tracking_uri)
-    mv = client.get_model_version(model, version)
+    store = RegistryStore(tracking_uri=tracking_uri)
+    try:
+        mv = store.model_version(model, version)
+    except Exception as exc:
+        raise TrackingServerError(
+            f"cannot read version {version} of model {model!r} from the registry: "
+            f"{first_line(exc)}. Check the name and version, and that the server is running.",
+            key=f"{model}/{version}",
+        ) from exc
     status = get_status(str(mv.run_id), tracking_uri=tracking_uri)
     try:
-        project = _resolve(policy).project
+        project: Project | None = resolve_policy(policy).project
     except CscMlflowError:
         project = None
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for item in status.evidence.items:
-        by_kind.setdefault(item.kind, []).append(dict(item.payload))
-    triage = (by_kind.get("csc.ethics.triage") or [{}])[0]
-    workbook = (by_kind.get("csc.ethics.workbook") or [{}])[0]
-    answers = workbook.get("answers") or {}
+    evidence = status.evidence
+    triages: tuple[TriagePayload, ...] = evidence.payloads(TriagePayload)
+    workbooks: tuple[WorkbookPayload, ...] = evidence.payloads(WorkbookPayload)
+    triage = triages[0] if triages else None
+    workbook = workbooks[0] if workbooks else None
 
     def answer(question: str) -> Any:
-        value = answers.get(question)
-        return value.get("answer") if isinstance(value, dict) else value
+        return workbook.answer(question) if workbook is not None else None
 
-    fairness = by_kind.get("csc.fairness") or []
+    fairness: tuple[FairnessPayload, ...] = evidence.payloads(FairnessPayload)
     fairness_text = "; ".join(
-        f"{t['metric']} for {t['feature']} {t['verdict']} ({t['message']})"
+        f"{t.metric} for {t.feature} {t.verdict} ({t.message})"
         for p in fairness
-        for t in p.get("thresholds") or []
+        for t in p.thresholds
     )
-    quality = by_kind.get("csc.data_quality") or []
+    quality: tuple[DataQualityPayload, ...] = evidence.payloads(DataQualityPayload)
     quality_text = "; ".join(
-        f"{p.get('name')}: {p.get('summary', {}).get('rules_failed', '?')} of "
-        f"{p.get('summary', {}).get('rules_evaluated', '?')} DfE rules failed ({p.get('status')})"
+        f"{p.name}: {p.summary.rules_failed if p.summary else '?'} of "
+        f"{p.summary.rules_evaluated if p.summary else '?'} DfE rules failed ({p.status})"
         for p in quality
     )
     risks = "; ".join(
-        f"{f['label']}: {' '.join(f.get('rationales') or [])}"
-        for f in triage.get("flagged_themes") or []
+        f"{f.label}: {' '.join(f.rationales)}" for f in (triage.flagged_themes if triage else ())
     )
     lines = [
         f"# ATRS draft: {project.name if project else model}",
@@ -160,7 +178,7 @@ def atrs_draft(
         ),
         _field(
             "Maintenance",
-            workbook.get("review_by") and f"reviewed by {workbook['review_by']}",
+            workbook.review_by and f"reviewed by {workbook.review_by}" if workbook else None,
             "workbook review_by",
             "How often it is reviewed and retrained.",
         ),
@@ -193,7 +211,9 @@ def atrs_draft(
         ),
         "",
         "## Tier 2: risks, mitigations and impact assessments",
-        _field("Risk level", triage.get("risk"), "Ethics Triage", "Run the Ethics Triage."),
+        _field(
+            "Risk level", triage.risk if triage else None, "Ethics Triage", "Run the Ethics Triage."
+        ),
         _field(
             "Risks (flagged explainer themes)",
             risks,

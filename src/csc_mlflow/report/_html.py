@@ -10,10 +10,46 @@ Colour is never the only signal: every status is also a word.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from csc_mlflow._evidence import (
+    DataQualityPayload,
+    DatasetRef,
+    EstimateRecord,
+    EvidenceItem,
+    FairnessPayload,
+    GovernanceDecision,
+    Reason,
+    TriagePayload,
+    WorkbookPayload,
+)
 from csc_mlflow.fairness._charts import rate_chart
+
+__all__ = ["Lineage", "ReportHeader", "render_report"]
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """Whose work the report is about (from the policy's ``project``)."""
+
+    name: str
+    owner: str | None = None
+    accountable_officer: str | None = None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where the evidence came from."""
+
+    run_id: str
+    mlflow_status: str | None = None
+    policy_sha256: str | None = None
+    datasets: tuple[DatasetRef, ...] = ()
+    packages: Mapping[str, str] = field(default_factory=dict)
+    model_ids: tuple[str, ...] = ()
+
 
 STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;margin:24px;color:#0b0c0c;max-width:1100px;line-height:1.4}
@@ -42,12 +78,12 @@ def _pct(value: Any) -> str:
     return "" if value is None else f"{float(value):.2f}%"
 
 
-def _rate(estimate: Mapping[str, Any] | None) -> str:
-    if not estimate or estimate.get("value") is None:
+def _rate(estimate: EstimateRecord | None) -> str:
+    if estimate is None or estimate.value is None:
         return "not defined"
-    low, high = estimate.get("ci") or [None, None]
-    interval = "" if low is None else f" ({low:.3f} to {high:.3f})"
-    return f"{estimate['value']:.3f}{interval}"
+    low, high = estimate.ci
+    interval = "" if low is None or high is None else f" ({low:.3f} to {high:.3f})"
+    return f"{estimate.value:.3f}{interval}"
 
 
 def _table(
@@ -61,51 +97,47 @@ def _table(
 
 def render_report(
     *,
-    project: Mapping[str, Any],
-    decision: Mapping[str, Any],
-    records: Mapping[str, Mapping[str, Any]],
-    lineage: Mapping[str, Any],
+    header: ReportHeader,
+    decision: GovernanceDecision,
+    items: Sequence[EvidenceItem],
+    lineage: Lineage,
 ) -> str:
-    """The report as one HTML string.
-
-    ``records`` maps artefact paths to evidence envelopes (``kind``, ``payload``);
-    ``decision`` is the run's decision; ``lineage`` holds run id, datasets, policy hash,
-    package versions and model ids.
-    """
-    status = str(decision.get("status", "pending"))
+    """The report as one HTML string, from the run's decision and its evidence records."""
+    status = decision.status
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Governance report: {_e(project.get('name'))}</title>",
+        f"<title>Governance report: {_e(header.name)}</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<h1>Governance report: {_e(project.get('name'))}</h1>",
-        f'<p class="muted">Owner: {_e(project.get("owner"))}. Accountable officer: '
-        f"{_e(project.get('accountable_officer') or 'not named in the policy')}. "
-        f"Run {_e(lineage.get('run_id'))}.</p>",
-        _verdict(status, decision.get("reasons") or []),
+        f"<h1>Governance report: {_e(header.name)}</h1>",
+        f'<p class="muted">Owner: {_e(header.owner)}. Accountable officer: '
+        f"{_e(header.accountable_officer or 'not named in the policy')}. "
+        f"Run {_e(lineage.run_id)}.</p>",
+        _verdict(status, decision.reasons),
         '<nav aria-label="Sections"><ul><li><a href="#data-quality">Data quality</a></li>'
         '<li><a href="#fairness">Fairness</a></li><li><a href="#ethics">Ethics</a></li>'
         '<li><a href="#lineage">Lineage</a></li></ul></nav>',
     ]
-    by_kind: dict[str, list[Mapping[str, Any]]] = {}
-    for path in sorted(records):
-        record = records[path]
-        by_kind.setdefault(str(record.get("kind")), []).append(record.get("payload") or {})
-    parts.append(_data_quality(by_kind.get("csc.data_quality", [])))
-    parts.append(_fairness(by_kind.get("csc.fairness", [])))
+    ordered = sorted(items, key=lambda i: i.path)
     parts.append(
-        _ethics(by_kind.get("csc.ethics.triage", []), by_kind.get("csc.ethics.workbook", []))
+        _data_quality([i.payload for i in ordered if isinstance(i.payload, DataQualityPayload)])
+    )
+    parts.append(_fairness([i.payload for i in ordered if isinstance(i.payload, FairnessPayload)]))
+    parts.append(
+        _ethics(
+            [i.payload for i in ordered if isinstance(i.payload, TriagePayload)],
+            [i.payload for i in ordered if isinstance(i.payload, WorkbookPayload)],
+        )
     )
     parts.append(_lineage(lineage))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _verdict(status: str, reasons: Sequence[Mapping[str, Any]]) -> str:
+def _verdict(status: str, reasons: Sequence[Reason]) -> str:
     words = VERDICT_WORDS.get(status, status.upper())
     items = "".join(
-        f"<li><strong>{_e(str(r.get('outcome', '')).upper())}</strong> "
-        f"({_e(r.get('subject'))}): {_e(r.get('message'))}</li>"
+        f"<li><strong>{_e(r.outcome.upper())}</strong> ({_e(r.subject)}): {_e(r.message)}</li>"
         for r in reasons
     )
     listing = f"<ul>{items}</ul>" if items else "<p>No reasons to report.</p>"
@@ -115,33 +147,30 @@ def _verdict(status: str, reasons: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _data_quality(payloads: list[Mapping[str, Any]]) -> str:
+def _data_quality(payloads: list[DataQualityPayload]) -> str:
     out = ['<section><h2 id="data-quality">Data quality</h2>']
     if not payloads:
         out.append("<p>No data-quality evidence on this run.</p>")
     for p in payloads:
-        suite = p.get("suite") or {}
-        summary = p.get("summary") or {}
+        suite = p.suite
+        summary = p.summary
         out.append(
-            f"<h3>Dataset {_e(p.get('name'))}: {_e(str(p.get('status', '')).upper())}</h3>"
-            f"<p>Suite {_e(suite.get('ref'))} (SHA-256 {_e(str(suite.get('sha256', ''))[:12])}), "
-            f"{_e((p.get('dataset') or {}).get('rows'))} rows, {_e(summary.get('rules_failed'))} of "
-            f"{_e(summary.get('rules_evaluated'))} rules failed.</p>"
+            f"<h3>Dataset {_e(p.name)}: {_e(p.status.upper())}</h3>"
+            f"<p>Suite {_e(suite.ref if suite else None)} (SHA-256 "
+            f"{_e((suite.sha256 if suite else '')[:12])}), {_e(p.dataset.rows)} rows, "
+            f"{_e(summary.rules_failed if summary else None)} of "
+            f"{_e(summary.rules_evaluated if summary else None)} rules failed.</p>"
         )
-        rules = sorted(
-            p.get("rules") or [],
-            key=lambda r: (bool(r.get("success")), r.get("severity") != "error"),
-        )
+        rules = sorted(p.rules, key=lambda r: (r.success, r.severity != "error"))
         rows = [
             [
-                _e(r.get("rule")),
-                _e(r.get("severity")),
-                "<strong>FAIL</strong>" if not r.get("success") else "pass",
-                _e(r.get("element_count")),
-                _e(r.get("unexpected_count")),
-                _e(_pct(r.get("unexpected_percent"))),
-                _e(r.get("description"))
-                + (f" <em>{_e(r.get('problem'))}</em>" if r.get("problem") else ""),
+                _e(r.rule),
+                _e(r.severity),
+                "<strong>FAIL</strong>" if not r.success else "pass",
+                _e(r.element_count),
+                _e(r.unexpected_count),
+                _e(_pct(r.unexpected_percent)),
+                _e(r.description) + (f" <em>{_e(r.problem)}</em>" if r.problem else ""),
             ]
             for r in rules
         ]
@@ -159,77 +188,63 @@ def _data_quality(payloads: list[Mapping[str, Any]]) -> str:
                 rows,
             )
         )
-        for reason in p.get("reasons") or []:
-            if not rules:
-                out.append(f'<p class="bad">{_e(reason)}</p>')
+        if not rules:
+            out.extend(f'<p class="bad">{_e(reason)}</p>' for reason in p.reasons)
     out.append("</section>")
     return "".join(out)
 
 
-def _fairness(payloads: list[Mapping[str, Any]]) -> str:
+def _fairness(payloads: list[FairnessPayload]) -> str:
     out = ['<section><h2 id="fairness">Fairness</h2>']
     if not payloads:
         out.append("<p>No fairness evidence on this run.</p>")
     for p in payloads:
-        settings = p.get("settings") or {}
+        settings = p.settings
+        confidence = settings.confidence_percent
         out.append(
-            f"<h3>Evaluation {_e(p.get('name'))}: {_e(str(p.get('status', '')).upper())}</h3>"
-            f"<p>Groups smaller than {_e(settings.get('min_group_size'))} children are "
+            f"<h3>Evaluation {_e(p.name)}: {_e(p.status.upper())}</h3>"
+            f"<p>Groups smaller than {_e(settings.min_group_size)} children are "
             "<strong>insufficient evidence</strong>: their rates are withheld. Counts from 1 to "
-            f"{_e(settings.get('suppress_counts_up_to'))} are shown as <strong>c</strong> (DfE "
+            f"{_e(settings.suppress_counts_up_to)} are shown as <strong>c</strong> (DfE "
             "disclosure control), with further cells hidden so they cannot be worked out from totals. "
-            "Intervals are 95%.</p>"
+            f"Intervals are {_e(confidence)}.</p>"
         )
-        thresholds = p.get("thresholds") or []
-        if thresholds:
+        if p.thresholds:
             out.append(
                 _table(
                     ["Feature", "Measure", "Required", "Value (interval)", "Verdict"],
                     [
                         [
-                            _e(t.get("feature")),
-                            _e(t.get("metric")),
-                            _e(
-                                ("at least " if t.get("bound") == "min" else "at most ")
-                                + str(t.get("limit"))
-                            ),
-                            _e(_rate(t.get("estimate"))),
-                            "<strong>" + _e(str(t.get("verdict")).upper()) + "</strong>",
+                            _e(t.feature),
+                            _e(t.metric),
+                            _e(("at least " if t.bound == "min" else "at most ") + str(t.limit)),
+                            _e(_rate(t.estimate)),
+                            "<strong>" + _e(t.verdict.upper()) + "</strong>",
                         ]
-                        for t in thresholds
+                        for t in p.thresholds
                     ],
                     "Thresholds",
                 )
             )
-        for feature in p.get("features") or []:
-            metrics = [
-                m
-                for m in (
-                    "selection_rate",
-                    "true_positive_rate",
-                    "false_positive_rate",
-                    "precision",
-                )
-                if m in (settings.get("metrics") or [])
-            ]
-            out.append(
-                f"<h4>{_e(feature.get('feature'))} ({_e(', '.join(feature.get('columns') or []))})</h4>"
-            )
-            insufficient = [
-                g["group"] for g in feature.get("groups") or [] if g.get("verdict") != "ok"
-            ]
+        metrics = [
+            m
+            for m in ("selection_rate", "true_positive_rate", "false_positive_rate", "precision")
+            if m in settings.metrics
+        ]
+        for feature in p.features:
+            out.append(f"<h4>{_e(feature.feature)} ({_e(', '.join(feature.columns))})</h4>")
+            insufficient = [g.group for g in feature.groups if not g.judged]
             if insufficient:
                 out.append(f"<p>Insufficient evidence: {_e(', '.join(insufficient))}.</p>")
             rows = []
-            for group in feature.get("groups") or []:
-                ok = group.get("verdict") == "ok"
+            for group in feature.groups:
                 cells = [
-                    _e(group.get("group")),
-                    _e(group.get("count")),
-                    "judged" if ok else "<strong>insufficient evidence</strong>",
+                    _e(group.group),
+                    _e(group.count),
+                    "judged" if group.judged else "<strong>insufficient evidence</strong>",
                 ]
                 cells += [
-                    _e(_rate((group.get("metrics") or {}).get(m))) if ok else "withheld"
+                    _e(_rate((group.metrics or {}).get(m))) if group.judged else "withheld"
                     for m in metrics
                 ]
                 rows.append(cells)
@@ -239,29 +254,25 @@ def _fairness(payloads: list[Mapping[str, Any]]) -> str:
                 )
             )
             if "selection_rate" in metrics:
-                out.append(rate_chart(dict(feature), "selection_rate"))
+                out.append(rate_chart(feature, "selection_rate", confidence=confidence))
     out.append("</section>")
     return "".join(out)
 
 
-def _ethics(triages: list[Mapping[str, Any]], workbooks: list[Mapping[str, Any]]) -> str:
+def _ethics(triages: list[TriagePayload], workbooks: list[WorkbookPayload]) -> str:
     out = ['<section><h2 id="ethics">Ethics</h2>']
     for t in triages:
-        out.append(f"<h3>Ethics Triage: {_e(str(t.get('status', '')).upper())}</h3>")
-        if "risk" in t:
+        out.append(f"<h3>Ethics Triage: {_e(t.status.upper())}</h3>")
+        if t.evaluated:
             out.append(
-                f"<p>Risk level: <strong>{_e(t['risk'])}</strong>. {_e(' '.join(t.get('risk_reasons') or []))}</p>"
+                f"<p>Risk level: <strong>{_e(t.risk)}</strong>. {_e(' '.join(t.risk_reasons))}</p>"
             )
             out.append(
                 _table(
                     ["Flagged explainer theme", "Rules", "Why"],
                     [
-                        [
-                            _e(f.get("label")),
-                            _e(", ".join(f.get("rules") or [])),
-                            _e(" ".join(f.get("rationales") or [])),
-                        ]
-                        for f in t.get("flagged_themes") or []
+                        [_e(f.label), _e(", ".join(f.rules)), _e(" ".join(f.rationales))]
+                        for f in t.flagged_themes
                     ],
                     "Themes to study before design begins",
                 )
@@ -269,27 +280,26 @@ def _ethics(triages: list[Mapping[str, Any]], workbooks: list[Mapping[str, Any]]
             out.append(
                 _table(
                     ["Question", "Answer"],
-                    [[_e(k), _e(v)] for k, v in (t.get("answers") or {}).items()],
+                    [[_e(k), _e(v)] for k, v in t.answers.items()],
                     "Triage answers",
                 )
             )
-        for reason in t.get("reasons") or []:
-            out.append(f'<p class="bad">{_e(reason)}</p>')
+        out.extend(f'<p class="bad">{_e(reason)}</p>' for reason in t.reasons)
     for w in workbooks:
-        out.append(f"<h3>Ethics Workbook: {_e(str(w.get('status', '')).upper())}</h3>")
-        out.append(f"<p>Review by: <strong>{_e(w.get('review_by') or 'not set')}</strong>.</p>")
+        out.append(f"<h3>Ethics Workbook: {_e(w.status.upper())}</h3>")
+        out.append(f"<p>Review by: <strong>{_e(w.review_by or 'not set')}</strong>.</p>")
         out.append(
             _table(
                 ["Theme", "Required", "Answered", "Unanswered", "Complete"],
                 [
                     [
-                        _e(t.get("label")),
-                        "yes" if t.get("required") else "recommended",
-                        _e(len(t.get("answered") or [])),
-                        _e(", ".join(t.get("unanswered") or []) or "none"),
-                        "yes" if t.get("complete") else "<strong>no</strong>",
+                        _e(t.label),
+                        "yes" if t.required else "recommended",
+                        _e(len(t.answered)),
+                        _e(", ".join(t.unanswered) or "none"),
+                        "yes" if t.complete else "<strong>no</strong>",
                     ]
-                    for t in w.get("themes") or []
+                    for t in w.themes
                 ],
                 "Workbook completion by theme",
             )
@@ -297,31 +307,24 @@ def _ethics(triages: list[Mapping[str, Any]], workbooks: list[Mapping[str, Any]]
         out.append(
             _table(
                 ["Name", "Role", "Date"],
-                [
-                    [_e(s.get("name")), _e(s.get("role")), _e(s.get("date"))]
-                    for s in w.get("signoffs") or []
-                ],
+                [[_e(s.name), _e(s.role), _e(s.date)] for s in w.signoffs],
                 "Sign-offs",
             )
         )
-        for reason in w.get("reasons") or []:
-            out.append(f'<p class="bad">{_e(reason)}</p>')
+        out.extend(f'<p class="bad">{_e(reason)}</p>' for reason in w.reasons)
     if not triages and not workbooks:
         out.append("<p>No ethics evidence on this run.</p>")
     out.append("</section>")
     return "".join(out)
 
 
-def _lineage(lineage: Mapping[str, Any]) -> str:
-    datasets = [
-        [_e(d.get("name")), _e(d.get("digest")), _e(d.get("context"))]
-        for d in lineage.get("datasets") or []
-    ]
-    packages = [[_e(k), _e(v)] for k, v in sorted((lineage.get("packages") or {}).items())]
+def _lineage(lineage: Lineage) -> str:
+    datasets = [[_e(d.name), _e(d.digest), _e(d.context)] for d in lineage.datasets]
+    packages = [[_e(k), _e(v)] for k, v in sorted(lineage.packages.items())]
     return (
         '<section><h2 id="lineage">Lineage</h2>'
-        f"<p>Run {_e(lineage.get('run_id'))}; MLflow status {_e(lineage.get('mlflow_status'))}; policy "
-        f"SHA-256 {_e(lineage.get('policy_sha256'))}; models {_e(', '.join(lineage.get('model_ids') or []) or 'none logged')}.</p>"
+        f"<p>Run {_e(lineage.run_id)}; MLflow status {_e(lineage.mlflow_status)}; policy "
+        f"SHA-256 {_e(lineage.policy_sha256)}; models {_e(', '.join(lineage.model_ids) or 'none logged')}.</p>"
         + _table(["Dataset", "MLflow digest", "Context"], datasets, "Datasets")
         + _table(["Package", "Version"], packages, "Package versions")
         + "</section>"

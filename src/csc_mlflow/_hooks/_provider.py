@@ -19,6 +19,8 @@ from mlflow.tracking.context.abstract_context import RunContextProvider
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
+__all__ = ["CscRunContextProvider"]
+
 _logger = logging.getLogger("csc_mlflow")
 
 
@@ -27,7 +29,7 @@ class CscRunContextProvider(RunContextProvider):
 
     def in_context(self) -> bool:
         try:
-            from csc_mlflow._runtime import governing
+            from csc_mlflow._resolve import governing
 
             return governing()
         except Exception:
@@ -36,7 +38,7 @@ class CscRunContextProvider(RunContextProvider):
 
     def tags(self) -> dict[str, str]:
         try:
-            from csc_mlflow._runtime import start_tags
+            from csc_mlflow._hooks._run_end import start_tags
 
             return start_tags()
         except Exception:

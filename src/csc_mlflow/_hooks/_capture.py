@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from csc_mlflow import _names as names
-from csc_mlflow._finalize import install_finalizer, uninstall_finalizer
+from csc_mlflow._hooks._run_end import install_hooks, policy_tags, uninstall_hooks
 from csc_mlflow._policy import Policy
-from csc_mlflow._policy_io import load_policy
-from csc_mlflow._runtime import active_policy, policy_tags
+from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._runs import RunWriter, active_run
 from csc_mlflow._state import STATE
 from csc_mlflow.exceptions import PolicyNotFoundError
 
@@ -19,15 +19,6 @@ if TYPE_CHECKING:
     from mlflow import ActiveRun
 
 __all__ = ["autolog", "governed_run"]
-
-
-def _resolve(policy: Policy | str | os.PathLike[str] | None) -> Policy:
-    if isinstance(policy, Policy):
-        return policy
-    if policy is not None:
-        return load_policy(policy)
-    found = active_policy() if not STATE.disabled else None
-    return found if found is not None else load_policy()
 
 
 def autolog(
@@ -55,40 +46,23 @@ def autolog(
     if disable:
         STATE.disabled = True
         STATE.autolog_policy = None
-        uninstall_finalizer()
+        uninstall_hooks()
         return
     STATE.disabled = False
-    resolved = _resolve(policy)
+    resolved = resolve_policy(policy)
     STATE.autolog_policy = resolved
-    install_finalizer()
+    install_hooks()
     _govern_active_run(resolved)
 
 
-def active_run_id(run_id: str | None, action: str) -> str:
-    """``run_id``, or the active run's id; a clear error when there is neither."""
-    import mlflow
-
-    if run_id is not None:
-        return run_id
-    active = mlflow.active_run()
-    if active is None:
-        raise RuntimeError(
-            f"no active MLflow run: {action} inside 'with csc_mlflow.governed_run():' "
-            "or pass run_id=..."
-        )
-    return str(active.info.run_id)
-
-
 def _govern_active_run(policy: Policy) -> None:
-    import mlflow
-
-    active = mlflow.active_run()
+    active = active_run()
     if active is None:
         return
-    client = mlflow.MlflowClient()
-    if names.STATUS_TAG not in client.get_run(active.info.run_id).data.tags:
-        for key, value in policy_tags(policy).items():
-            client.set_tag(active.info.run_id, key, value)
+    writer = RunWriter()
+    run_id = str(active.info.run_id)
+    if names.STATUS_TAG not in writer.get_run(run_id).data.tags:
+        writer.log_summary(run_id, tags=policy_tags(policy))
 
 
 @contextmanager
@@ -114,8 +88,8 @@ def governed_run(
             "governance is disabled in this process (csc_mlflow.autolog(disable=True)); "
             "call csc_mlflow.autolog() to turn it back on"
         )
-    resolved = _resolve(policy)
-    install_finalizer()
+    resolved = resolve_policy(policy)
+    install_hooks()
     tags = {**policy_tags(resolved), **dict(start_run_kwargs.pop("tags", None) or {})}
     STATE.policy_stack.append(resolved)
     try:

@@ -1,0 +1,240 @@
+"""``policy``, ``status``, ``ethics``, ``dq``, ``report`` and ``atrs``: one library call each.
+
+Errors are not caught here: the group in :mod:`._main` maps them to exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from csc_mlflow._cli._exits import blocked
+
+__all__ = ["atrs", "dq", "ethics", "policy", "report", "status"]
+
+
+@click.group()
+def policy() -> None:
+    """Work with the governance policy (governance.yaml)."""
+
+
+@policy.command("validate")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def policy_validate(file: str | None) -> None:
+    """Check FILE (default: $CSC_MLFLOW_POLICY or ./governance.yaml) against the schema."""
+    from csc_mlflow._policy_io import load_policy
+
+    loaded = load_policy(file)
+    click.echo(f"{loaded.source}: valid policy for project {loaded.project.name!r}")
+    click.echo(f"sha256: {loaded.sha256}")
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def status(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
+    """Print RUN_ID's governance status and every reason; exit 3 unless it passed."""
+    from csc_mlflow._verify import get_status
+
+    result = get_status(run_id, tracking_uri=tracking_uri)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(f"run {result.run_id}: governance status {result.status.upper()}")
+        if result.decision is not None:
+            for reason in result.decision.reasons:
+                click.echo(f"  - {reason}")
+        if result.verified:
+            click.echo(f"evidence verified against manifest {result.manifest_sha256}")
+        else:
+            click.echo("EVIDENCE NOT VERIFIED:")
+            for problem in result.problems:
+                click.echo(f"  - {problem}")
+    if result.status != "passed" or not result.verified:
+        blocked()
+
+
+@click.group()
+def ethics() -> None:
+    """The Ethics Triage and Ethics Workbook: templates, the interactive triage, checks."""
+
+
+@ethics.command("init")
+@click.option(
+    "--dir", "folder", default="ethics", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def ethics_init(folder: str, force: bool) -> None:
+    """Write blank, commented triage.yaml and workbook.yaml templates into --dir."""
+    from csc_mlflow.ethics._templates import triage_template, workbook_template
+
+    target = Path(folder)
+    outputs = {
+        target / "triage.yaml": triage_template(),
+        target / "workbook.yaml": workbook_template(),
+    }
+    existing = [str(p) for p in outputs if p.exists()]
+    if existing and not force:
+        raise click.ClickException(
+            f"{', '.join(existing)} already exist; pass --force to overwrite them"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    click.echo(
+        "next: 'csc-mlflow ethics triage' to answer the triage, then 'csc-mlflow ethics check'"
+    )
+
+
+@ethics.command("triage")
+@click.option(
+    "--output",
+    "-o",
+    default="ethics/triage.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing answers file.")
+def ethics_triage(output: str, force: bool) -> None:
+    """Ask the triage questions (only those shown for earlier answers) and write the answers."""
+    from csc_mlflow._cli._prompt import ask
+    from csc_mlflow.ethics._templates import run_triage, triage_template
+    from csc_mlflow.ethics._triage import evaluate_triage
+
+    path = Path(output)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists; pass --force to overwrite it")
+    answers = run_triage(ask)
+    result = evaluate_triage(answers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(triage_template(answers), encoding="utf-8")
+    click.echo(f"wrote {path}")
+    click.echo(f"risk level: {result.risk}")
+    for theme in result.flagged:
+        click.echo(f"  flagged: {theme.label} ({'; '.join(theme.rationales)})")
+
+
+@ethics.command("check")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Check dates as of this day."
+)
+def ethics_check(policy_path: str | None, today: datetime | None) -> None:
+    """Report missing answers, unsigned roles, expired review dates and empty flagged themes."""
+    from csc_mlflow._policy_io import load_policy
+    from csc_mlflow.ethics._records import check_ethics
+
+    loaded = load_policy(policy_path)
+    if loaded.ethics is None or not (loaded.ethics.triage or loaded.ethics.workbook):
+        raise click.ClickException(
+            f"{loaded.source}: the policy names no ethics files; add "
+            "'ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}'"
+        )
+    decision = check_ethics(loaded, today=today.date() if today is not None else None)
+    click.echo(f"ethics: {decision.status.upper()}")
+    for reason in decision.reasons:
+        click.echo(f"  - {reason}")
+    if not decision.passed:
+        blocked()
+
+
+@click.group()
+def dq() -> None:
+    """Data quality: validate data against DfE rules encoded as expectation suites."""
+
+
+@dq.command("validate")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option(
+    "--suite", required=True, help="A shipped suite (ssda903/episodes@2024-25) or a file."
+)
+@click.option(
+    "--header",
+    "header_path",
+    type=click.Path(dir_okay=False),
+    help="SSDA903 Header CSV: its DOB is joined on CHILD (episodes suites need it).",
+)
+@click.option(
+    "--block-on", type=click.Choice(["error", "query"]), default="error", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def dq_validate(
+    data: str, suite: str, header_path: str | None, block_on: str, as_json: bool
+) -> None:
+    """Validate DATA (CSV) against a suite; exit 3 if a blocking rule fails."""
+    from csc_mlflow.quality._csv import read_with_header
+    from csc_mlflow.quality._log import payload
+    from csc_mlflow.quality._suite import load_suite
+    from csc_mlflow.quality._validate import validate_frame
+
+    loaded = load_suite(suite)
+    frame = read_with_header(data, loaded.columns, header_path)
+    result = validate_frame(frame, loaded, block_on=block_on)
+    body = payload(result, name="cli", digest=None)
+    if as_json:
+        click.echo(json.dumps(body.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(f"{data}: {result.rows} rows against {loaded.ref}: {result.status.upper()}")
+        click.echo(
+            f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} {'%':>7}  "
+            "description"
+        )
+        for rule in body.rules:
+            outcome = "ok" if rule.success else "FAIL"
+            percent = "" if rule.unexpected_percent is None else f"{rule.unexpected_percent:.2f}"
+            click.echo(
+                f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} "
+                f"{rule.element_count or 0:>9} "
+                f"{rule.unexpected_count or 0:>9} {percent:>7}  {rule.description}"
+            )
+    if result.status == "failed":
+        blocked()
+
+
+@click.command()
+@click.argument("run_id")
+@click.option(
+    "-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False)
+)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+def report(run_id: str, output: str, policy_path: str | None, tracking_uri: str | None) -> None:
+    """Render the governance report of RUN_ID to a self-contained HTML file."""
+    from csc_mlflow._resolve import resolve_policy
+    from csc_mlflow.exceptions import PolicyNotFoundError
+    from csc_mlflow.report._summary import render_run_report
+
+    try:
+        found = resolve_policy(policy_path)
+    except PolicyNotFoundError:
+        if policy_path is not None:
+            raise
+        found = None
+    html = render_run_report(run_id, tracking_uri=tracking_uri, policy=found)
+    Path(output).write_text(html, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version")
+@click.option(
+    "-o", "--output", default="atrs-draft.md", show_default=True, type=click.Path(dir_okay=False)
+)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+def atrs(
+    model: str, version: str, output: str, policy_path: str | None, tracking_uri: str | None
+) -> None:
+    """Write an ATRS draft for MODEL VERSION, pre-filled from the evidence."""
+    from csc_mlflow.report._atrs import TODO, atrs_draft
+
+    text = atrs_draft(model, version, tracking_uri=tracking_uri, policy=policy_path)
+    Path(output).write_text(text, encoding="utf-8")
+    todo = text.count(TODO)
+    click.echo(f"wrote {output}: {todo} field(s) need a person ({TODO})")

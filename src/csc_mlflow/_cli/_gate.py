@@ -1,0 +1,169 @@
+"""``gate check``, ``promote``, ``history``, ``keygen`` and ``watch``."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from csc_mlflow._cli._exits import EXIT_ERROR, blocked
+from csc_mlflow._gate_decision import GateDecision
+
+__all__ = ["gate"]
+
+
+@click.group()
+def gate() -> None:
+    """The promotion gate: check, promote (with a ledger), history, webhook receiver."""
+
+
+def _print_decision(decision: GateDecision, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=True))
+        return
+    click.echo(
+        f"{decision.model} version {decision.version} -> {decision.alias}: "
+        f"{decision.decision.upper()}"
+    )
+    for reason in decision.reasons:
+        click.echo(f"  - {reason}")
+
+
+@gate.command("check")
+@click.argument("model")
+@click.argument("version")
+@click.option("--alias", required=True)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@click.option("--json", "as_json", is_flag=True)
+def gate_check(
+    model: str,
+    version: str,
+    alias: str,
+    policy_path: str | None,
+    tracking_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Check whether ALIAS may move onto MODEL VERSION (exit 0 passed, 3 blocked)."""
+    from csc_mlflow.gate._check import check
+
+    decision = check(model, version, alias, policy=policy_path, tracking_uri=tracking_uri)
+    _print_decision(decision, as_json)
+    if not decision.passed:
+        blocked()
+
+
+@gate.command("promote")
+@click.argument("model")
+@click.argument("version")
+@click.option("--alias", required=True)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@click.option("--waive-by", help="Name of the person waiving the blocking reasons.")
+@click.option("--role", help="Their role (the policy says which roles may waive what).")
+@click.option("--reason", "why", help="Why the waiver is justified.")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Waiver end date.")
+@click.option("--covers", multiple=True, help="Requirement the waiver covers (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+def gate_promote(
+    model: str,
+    version: str,
+    alias: str,
+    policy_path: str | None,
+    tracking_uri: str | None,
+    waive_by: str | None,
+    role: str | None,
+    why: str | None,
+    expires: datetime | None,
+    covers: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Set ALIAS on MODEL VERSION if the gate passes; record the decision either way."""
+    from csc_mlflow._evidence import Waiver
+    from csc_mlflow.exceptions import PromotionBlocked
+    from csc_mlflow.gate._promote import promote
+
+    waiver = None
+    if waive_by:
+        if not (role and why and expires and covers):
+            raise click.UsageError(
+                "a waiver needs --waive-by, --role, --reason, --expires and --covers"
+            )
+        waiver = Waiver(waive_by, role, why, expires.date(), tuple(covers))
+    try:
+        decision = promote(
+            model, version, alias, waiver=waiver, policy=policy_path, tracking_uri=tracking_uri
+        )
+    except PromotionBlocked as exc:
+        _print_decision(exc.decision, as_json)
+        blocked()
+    _print_decision(decision, as_json)
+
+
+@gate.command("history")
+@click.argument("model")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@click.option("--json", "as_json", is_flag=True)
+def gate_history(model: str, tracking_uri: str | None, as_json: bool) -> None:
+    """Every gate decision recorded for MODEL, oldest first."""
+    from csc_mlflow.gate._history import history
+
+    found = history(model, tracking_uri=tracking_uri)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2, sort_keys=True))
+    else:
+        for e in found.entries:
+            click.echo(
+                f"{e.time}  v{e.version}  {e.alias:<12} {e.decision.upper():<8} {e.actor} ({e.via})"
+            )
+            for reason in e.reasons:
+                click.echo(f"      - {reason}")
+        for problem in found.problems:
+            click.echo(f"LEDGER PROBLEM: {problem}")
+    if found.problems:
+        raise SystemExit(EXIT_ERROR)
+
+
+@gate.command("keygen")
+@click.option(
+    "--dir", "folder", default="keys", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--force", is_flag=True, help="Replace an existing key pair.")
+def gate_keygen(folder: str, force: bool) -> None:
+    """Write an Ed25519 key pair for signing manifests."""
+    from csc_mlflow._signing import generate_keys
+
+    private, public = generate_keys(Path(folder), force=force)
+    click.echo(f"private key: {private} (set CSC_MLFLOW_SIGNING_KEY to it where runs are logged)")
+    click.echo(
+        f"public key:  {public} (name it in the policy: "
+        "signing: {required: true, public_key: ...})"
+    )
+
+
+@gate.command("watch")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option(
+    "--secret-env",
+    default="CSC_MLFLOW_WEBHOOK_SECRET",
+    show_default=True,
+    help="Environment variable holding the webhook's shared secret.",
+)
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+def gate_watch(host: str, port: int, secret_env: str, tracking_uri: str | None) -> None:
+    """Receive MLflow webhooks; remove aliases set on versions the gate blocks."""
+    from csc_mlflow.gate._watch import make_server
+
+    secret = os.environ.get(secret_env)
+    if not secret:
+        raise click.UsageError(f"set {secret_env} to the webhook's secret")
+    server = make_server(host, port, secret, tracking_uri)
+    click.echo(f"csc-mlflow gate watch listening on http://{host}:{port}")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

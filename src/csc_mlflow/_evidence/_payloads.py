@@ -1,0 +1,263 @@
+"""The payload of each evidence kind, as one typed model its writer and every reader share.
+
+An evidence payload always holds ``name``, ``status`` (one of :data:`EVIDENCE_STATUSES`) and
+``reasons`` (plain-English strings), then what its kind needs. The capabilities build these
+models; the run writer serialises them; status, the gate, the report and the ATRS draft read
+them back through :func:`csc_mlflow._evidence.parse_record` and use attributes, never keys.
+
+Pure: imports nothing from MLflow, Great Expectations or fairlearn.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from pydantic import Field
+
+from csc_mlflow._evidence._envelope import Record
+
+__all__ = [
+    "EVIDENCE_STATUSES",
+    "DataQualityPayload",
+    "DatasetFacts",
+    "EstimateRecord",
+    "EvidenceStatus",
+    "FairnessPayload",
+    "FairnessSettings",
+    "FeatureRecord",
+    "FlaggedThemeRecord",
+    "GroupRecord",
+    "OverallRecord",
+    "Payload",
+    "RuleRecord",
+    "RulesSummary",
+    "SignoffRecord",
+    "SuiteFacts",
+    "ThemeRecord",
+    "ThresholdRecord",
+    "TriagePayload",
+    "WorkbookPayload",
+]
+
+EvidenceStatus = Literal["passed", "warnings", "failed", "incomplete", "insufficient_evidence"]
+EVIDENCE_STATUSES: Final = ("passed", "warnings", "failed", "incomplete", "insufficient_evidence")
+
+
+class _Payload(Record):
+    name: str
+    status: str
+    reasons: tuple[str, ...] = ()
+
+
+# --- data quality ----------------------------------------------------------------------------
+
+
+class RuleRecord(Record):
+    """One DfE rule's outcome, as counts only."""
+
+    rule: str
+    severity: str
+    description: str
+    expectation: str
+    columns: tuple[str, ...]
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    missing_count: int | None
+    problem: str | None = None
+
+
+class SuiteFacts(Record):
+    """Which suite judged the data."""
+
+    ref: str
+    sha256: str
+    collection_year: str | None
+    source: str
+
+
+class DatasetFacts(Record):
+    """The dataset judged: its MLflow digest and row count."""
+
+    digest: str | None
+    rows: int | None = None
+
+
+class RulesSummary(Record):
+    """How many rules ran and failed."""
+
+    rules_evaluated: int
+    rules_failed: int
+    success_percent: float
+
+
+class DataQualityPayload(_Payload):
+    """``governance/data_quality/<name>.json``: per-rule counts, failures first."""
+
+    block_on: str | None = None
+    suite: SuiteFacts | None = None
+    dataset: DatasetFacts
+    summary: RulesSummary | None = None
+    rules: tuple[RuleRecord, ...] = ()
+
+
+# --- fairness --------------------------------------------------------------------------------
+
+
+class EstimateRecord(Record):
+    """A value with its interval; ``None`` where withheld or undefined."""
+
+    value: float | None
+    ci: tuple[float | None, float | None]
+    groups: tuple[str, ...] = ()
+
+
+class GroupRecord(Record):
+    """One group: its published count (``c`` when suppressed) and, if judged, its metrics."""
+
+    group: str
+    count: int | str
+    verdict: Literal["ok", "insufficient_evidence"]
+    metrics: dict[str, EstimateRecord] | None
+
+    @property
+    def judged(self) -> bool:
+        """Whether the group was large enough for its metrics to be shown."""
+        return self.verdict == "ok"
+
+
+class FeatureRecord(Record):
+    """A sensitive feature (or intersection): its groups and between-group disparities."""
+
+    feature: str
+    columns: tuple[str, ...]
+    reference_group: str | None
+    groups: tuple[GroupRecord, ...]
+    disparities: dict[str, EstimateRecord]
+
+
+class ThresholdRecord(Record):
+    """A policy threshold judged on one feature."""
+
+    metric: str
+    feature: str
+    bound: Literal["min", "max"]
+    limit: float
+    judge: str
+    against: str
+    estimate: EstimateRecord
+    verdict: str
+    message: str
+
+
+class OverallRecord(Record):
+    """Everyone together."""
+
+    count: int
+    metrics: dict[str, EstimateRecord]
+
+
+class FairnessSettings(Record):
+    """The small-number rules and options the evaluation ran with."""
+
+    min_group_size: int
+    suppress_counts_up_to: int
+    confidence_level: float
+    insufficient_evidence: str
+    metrics: tuple[str, ...]
+    undefined_rates: str
+    age_at: str
+    weighted: bool
+
+    @property
+    def confidence_percent(self) -> str:
+        """The confidence level as people write it, e.g. ``95%``."""
+        return f"{round(self.confidence_level * 100, 6):g}%"
+
+
+class FairnessPayload(_Payload):
+    """``governance/fairness/<name>.json``: group rates, disparities, threshold verdicts."""
+
+    notes: tuple[str, ...] = ()
+    settings: FairnessSettings
+    overall: OverallRecord
+    features: tuple[FeatureRecord, ...]
+    thresholds: tuple[ThresholdRecord, ...] = ()
+    charts: tuple[str, ...] = ()
+
+
+# --- ethics ----------------------------------------------------------------------------------
+
+
+class FlaggedThemeRecord(Record):
+    """A theme the triage flags, with the rules that flagged it and why."""
+
+    theme: str
+    label: str
+    rules: tuple[str, ...]
+    rationales: tuple[str, ...]
+
+
+class TriagePayload(_Payload):
+    """``governance/ethics/triage.json``. Unreadable answers leave only name, status, reasons."""
+
+    definition_version: str | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+    flagged_themes: tuple[FlaggedThemeRecord, ...] = ()
+    risk: str | None = None
+    risk_reasons: tuple[str, ...] = ()
+    source: str | None = None
+    source_sha256: str | None = None
+
+    @property
+    def evaluated(self) -> bool:
+        """Whether the answers could be read and judged (else only the reasons say why not)."""
+        return self.definition_version is not None
+
+
+class SignoffRecord(Record):
+    """A sign-off in the workbook."""
+
+    name: str
+    role: str
+    date: str
+
+
+class ThemeRecord(Record):
+    """How far one theme's workbook questions are answered."""
+
+    theme: str
+    label: str
+    required: bool
+    answered: tuple[str, ...]
+    unanswered: tuple[str, ...]
+    evidence: tuple[str, ...] = ()
+    complete: bool
+
+
+class WorkbookPayload(_Payload):
+    """``governance/ethics/workbook.json``. Unreadable answers leave name, status, reasons."""
+
+    notes: tuple[str, ...] = ()
+    definition_version: str | None = None
+    risk: str | None = None
+    review_by: str | None = None
+    signoffs: tuple[SignoffRecord, ...] = ()
+    themes: tuple[ThemeRecord, ...] = ()
+    answers: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = None
+    source_sha256: str | None = None
+
+    @property
+    def evaluated(self) -> bool:
+        """Whether the workbook could be read and judged (its sign-offs are then known)."""
+        return self.definition_version is not None
+
+    def answer(self, question: str) -> Any:
+        """The answer to ``question`` (the text of ``{answer: ...}`` forms), or None."""
+        value = self.answers.get(question)
+        return value.get("answer") if isinstance(value, dict) else value
+
+
+Payload = DataQualityPayload | FairnessPayload | TriagePayload | WorkbookPayload

@@ -1,0 +1,167 @@
+"""What a run's seal and a model version's ledger hold: reasons, decisions, the manifest,
+waivers and ledger entries, each one typed model shared by its writer and its readers.
+
+The manifest's payload lists every record (path, SHA-256, size, kind), the run's dataset
+digests, the policy hash, the run's MLflow status and the decision. It is written last and
+its own SHA-256 is the run tag ``csc.manifest.sha256``.
+
+Pure: imports nothing from MLflow, Great Expectations or fairlearn.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from csc_mlflow._evidence._envelope import Record
+
+__all__ = [
+    "DatasetRef",
+    "DecisionStatus",
+    "GovernanceDecision",
+    "LedgerEntry",
+    "ManifestEntry",
+    "ManifestPayload",
+    "Outcome",
+    "Reason",
+    "RunRef",
+    "Waiver",
+]
+
+Outcome = Literal["failed", "incomplete", "warning"]
+DecisionStatus = Literal["passed", "failed", "incomplete"]
+
+
+class Reason(Record):
+    """One reason behind a decision, in plain English.
+
+    ``outcome`` is ``failed`` (evidence says no, or something is wrong), ``incomplete``
+    (evidence is missing or cannot be judged) or ``warning`` (worth reading; does not block).
+    """
+
+    code: str
+    subject: str
+    message: str
+    outcome: Outcome
+
+    def __init__(self, code: str, subject: str, message: str, outcome: Outcome) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            code=code, subject=subject, message=message, outcome=outcome
+        )
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this reason stops a pass."""
+        return self.outcome != "warning"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return self.to_json()
+
+    def __str__(self) -> str:
+        return f"[{self.outcome}] {self.subject}: {self.message}"
+
+
+class GovernanceDecision(Record):
+    """A status and every reason for it."""
+
+    status: DecisionStatus
+    reasons: tuple[Reason, ...]
+    alias: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only when nothing blocks."""
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what the manifest and ``--json`` output carry)."""
+        return self.to_json()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GovernanceDecision:
+        """Rebuild a decision written by :meth:`to_dict`."""
+        return cls.model_validate(data)
+
+
+class DatasetRef(Record):
+    """A dataset the run logged with ``mlflow.log_input``: name, digest and context."""
+
+    name: str
+    digest: str
+    context: str | None = None
+
+
+class ManifestEntry(Record):
+    """One file the manifest seals."""
+
+    path: str
+    sha256: str
+    size: int
+    kind: str
+
+
+class RunRef(Record):
+    """The run a manifest seals, and how MLflow says it ended."""
+
+    run_id: str
+    mlflow_status: str
+
+
+class ManifestPayload(Record):
+    """``governance/manifest.json``: everything the seal covers, and the decision."""
+
+    items: tuple[ManifestEntry, ...]
+    datasets: tuple[DatasetRef, ...]
+    policy_sha256: str | None
+    run: RunRef
+    decision: GovernanceDecision
+
+    def entry(self, path: str) -> ManifestEntry | None:
+        """The entry for ``path``, if the manifest lists it."""
+        return next((e for e in self.items if e.path == path), None)
+
+
+class Waiver(Record):
+    """A named person's acceptance of blocking reasons, for stated requirements, until a date."""
+
+    name: str
+    role: str
+    reason: str
+    expires: date
+    covers: tuple[str, ...]
+
+    def __init__(
+        self, name: str, role: str, reason: str, expires: date, covers: tuple[str, ...]
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            name=name, role=role, reason=reason, expires=expires, covers=covers
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (kept in the ledger)."""
+        return self.to_json()
+
+
+class LedgerEntry(Record):
+    """One gate decision as recorded on a model version (a tag holding this as JSON).
+
+    ``previous_sha256`` is the SHA-256 of the entry before it, so a removed or edited entry
+    breaks the chain.
+    """
+
+    seq: int
+    time: str
+    actor: str
+    via: str
+    model: str
+    version: str
+    alias: str
+    decision: Literal["passed", "blocked", "waived"]
+    reasons: tuple[str, ...]
+    run_id: str | None
+    manifest_sha256: str | None
+    policy_sha256: str | None
+    package_version: str
+    waiver: Waiver | None
+    previous_sha256: str | None

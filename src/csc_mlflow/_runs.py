@@ -1,0 +1,243 @@
+"""The run writer: the one place csc-mlflow talks to MLflow's tracking client.
+
+It finds the active run, writes records and files to a run's ``governance/`` folder in one
+upload, writes tags and metrics in one batch, and reads a run and its files back. It is the
+only module that constructs an ``MlflowClient``; everything above it (verification, the
+registry store, the capabilities, sealing, the hooks, the gate) goes through it.
+
+Records written by this process are remembered per run until the run is sealed
+(:func:`forget_run`), so sealing need not download what it just uploaded.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from csc_mlflow import _names as names
+from csc_mlflow._evidence import Envelope, canonical_json
+from csc_mlflow.exceptions import NoActiveRunError, TrackingServerError
+
+__all__ = [
+    "RunWriter",
+    "active_run",
+    "active_run_id",
+    "cached_runs",
+    "current_tracking_uri",
+    "first_line",
+    "forget_run",
+    "remembered_records",
+    "tracking_client",
+]
+
+# Records this process logged, by run: artefact path -> bytes. Released when the run is sealed.
+_records: dict[str, dict[str, bytes]] = {}
+
+
+def tracking_client(tracking_uri: str | None = None) -> Any:
+    """An ``MlflowClient`` for ``tracking_uri`` (default: MLflow's current tracking URI)."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def current_tracking_uri() -> str:
+    """MLflow's tracking URI as it stands now."""
+    import mlflow
+
+    return str(mlflow.get_tracking_uri())
+
+
+def active_run() -> Any:
+    """The active fluent run, or None."""
+    import mlflow
+
+    return mlflow.active_run()
+
+
+def active_run_id(run_id: str | None, action: str) -> str:
+    """``run_id``, or the active run's id; :class:`NoActiveRunError` when there is neither."""
+    if run_id is not None:
+        return run_id
+    active = active_run()
+    if active is None:
+        raise NoActiveRunError(
+            f"no active MLflow run: {action} inside 'with csc_mlflow.governed_run():' "
+            "or pass run_id=..."
+        )
+    return str(active.info.run_id)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (MLflow's can run to pages)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def remembered_records(run_id: str) -> dict[str, bytes]:
+    """The records this process logged to ``run_id`` and has not yet sealed."""
+    return dict(_records.get(run_id, {}))
+
+
+def forget_run(run_id: str) -> None:
+    """Release what this process remembers of ``run_id`` (called when it is sealed)."""
+    _records.pop(run_id, None)
+
+
+def cached_runs() -> tuple[str, ...]:
+    """Runs whose records this process still holds (empty once every run is sealed)."""
+    return tuple(_records)
+
+
+@contextmanager
+def _no_progress_bar() -> Iterator[None]:
+    """MLflow draws a download progress bar on stderr; reading evidence should not."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+
+
+class RunWriter:
+    """Writes and reads a run's governance through one tracking client.
+
+    Give it the client MLflow handed you (inside a hook), or a tracking URI.
+    """
+
+    def __init__(self, client: Any = None, *, tracking_uri: str | None = None) -> None:
+        self.client = client if client is not None else tracking_client(tracking_uri)
+
+    @property
+    def tracking_uri(self) -> str:
+        """Where this writer writes."""
+        return str(self.client.tracking_uri)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> Any:
+        """The run, or :class:`TrackingServerError` naming it and what to check."""
+        try:
+            return self.client.get_run(run_id)
+        except Exception as exc:
+            raise TrackingServerError(
+                f"cannot read run {run_id!r} from the tracking store at {self.tracking_uri}: "
+                f"{first_line(exc)}. Check the run id, and that the server is running "
+                "(or set MLFLOW_TRACKING_URI).",
+                run_id=run_id,
+            ) from exc
+
+    def governance_files(
+        self, run_id: str, *, artifact_uri: str | None = None, skip: frozenset[str] = frozenset()
+    ) -> dict[str, bytes]:
+        """Every file under the run's ``governance/`` folder but those in ``skip``."""
+        repo = self._repository(run_id, artifact_uri)
+        found: dict[str, bytes] = {}
+        with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp, _no_progress_bar():
+            for path in self._list(repo, names.ARTIFACT_ROOT):
+                if path not in skip:
+                    found[path] = Path(repo.download_artifacts(path, tmp)).read_bytes()
+        return found
+
+    def download_governance(self, run_id: str) -> tuple[dict[str, bytes], list[str]]:
+        """Every file under ``governance/`` in one download, or the problem that stopped it."""
+        files: dict[str, bytes] = {}
+        with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp, _no_progress_bar():
+            try:
+                local = Path(self.client.download_artifacts(run_id, names.ARTIFACT_ROOT, tmp))
+            except Exception as exc:  # noqa: BLE001 - any failure means unverifiable evidence
+                return files, [
+                    f"cannot download the {names.ARTIFACT_ROOT}/ artefacts: {first_line(exc)}"
+                ]
+            for path in sorted(local.rglob("*")):
+                if path.is_file():
+                    relative = path.relative_to(local).as_posix()
+                    files[f"{names.ARTIFACT_ROOT}/{relative}"] = path.read_bytes()
+        return files, []
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def log_files(
+        self, run_id: str, files: Mapping[str, bytes], *, artifact_uri: str | None = None
+    ) -> None:
+        """Upload ``files`` (artefact path under ``governance/`` -> bytes) in one call."""
+        if not files:
+            return
+        with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp:
+            root = Path(tmp)
+            for path, data in files.items():
+                target = root / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            repo = self._repository(run_id, artifact_uri)
+            repo.log_artifacts(str(root / names.ARTIFACT_ROOT), names.ARTIFACT_ROOT)
+        sealed = (names.MANIFEST_PATH, names.SIGNATURE_PATH)
+        for path, data in files.items():
+            if path not in sealed:
+                _records.setdefault(run_id, {})[path] = data
+
+    def log_record(
+        self,
+        run_id: str,
+        path: str,
+        record: Envelope,
+        *,
+        attachments: Mapping[str, bytes] | None = None,
+    ) -> bytes:
+        """Write one evidence record (and any files that go with it) now, in one upload."""
+        data = canonical_json(record)
+        self.log_files(run_id, {**(attachments or {}), path: data})
+        return data
+
+    def log_summary(
+        self,
+        run_id: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        model_id: str | None = None,
+    ) -> None:
+        """Tags and metrics in one batch (metrics also on ``model_id`` when given)."""
+        from mlflow.entities import Metric, RunTag
+        from mlflow.utils.time import get_current_time_millis
+
+        now = get_current_time_millis()  # type: ignore[no-untyped-call]
+        self.client.log_batch(
+            run_id,
+            metrics=[
+                Metric(k, float(v), now, 0, model_id=model_id, run_id=run_id)
+                for k, v in sorted((metrics or {}).items())
+            ],
+            tags=[RunTag(k, v[: names.MAX_TAG_VALUE]) for k, v in sorted((tags or {}).items())],
+        )
+
+    def tag_logged_models(self, run: Any, tags: Mapping[str, str]) -> None:
+        """Set ``tags`` on every model the run logged."""
+        for output in run.outputs.model_outputs if run.outputs else []:
+            self.client.set_logged_model_tags(output.model_id, dict(tags))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _repository(self, run_id: str, artifact_uri: str | None) -> Any:
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        uri = artifact_uri or self.client.get_run(run_id).info.artifact_uri
+        return get_artifact_repository(uri, tracking_uri=self.client.tracking_uri)
+
+    def _list(self, repo: Any, folder: str) -> list[str]:
+        found: list[str] = []
+        for info in repo.list_artifacts(folder):
+            if info.is_dir:
+                found.extend(self._list(repo, info.path))
+            else:
+                found.append(info.path)
+        return found

@@ -1,0 +1,335 @@
+"""Sealing a run: gather its evidence, decide, render the report, write the manifest last.
+
+:func:`seal_run` is what the run-end hook calls for every governed run. Each step is its own
+function: :func:`_gather` (the policy and every record on the run, the ethics records made
+now), :func:`_decide` (the one pure decision), :func:`_report` (the HTML, never blocking),
+:func:`_seal` (manifest and signature, uploaded after everything they list) and
+:func:`_announce` (status tags, logged-model tags, registered versions' summaries).
+
+It never raises into the user's code and never leaves a run that raised as ``passed``. What
+the process remembered of the run is released once it is sealed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from csc_mlflow import _names as names
+from csc_mlflow._decision import evaluate
+from csc_mlflow._evidence import (
+    DatasetRef,
+    EvidenceItem,
+    GovernanceDecision,
+    ManifestEntry,
+    Reason,
+    RunEvidence,
+    build_manifest,
+    canonical_json,
+    package_versions,
+    parse_record,
+    sha256_hex,
+)
+from csc_mlflow._policy import Policy
+from csc_mlflow._resolve import active_policy
+from csc_mlflow._runs import RunWriter, forget_run, remembered_records
+from csc_mlflow._signing import sign
+from csc_mlflow.ethics._records import ethics_evidence
+from csc_mlflow.exceptions import CscMlflowError
+from csc_mlflow.report._html import Lineage, render_report
+from csc_mlflow.report._summary import describe_run_versions, header_for
+
+__all__ = ["last_decision", "seal_run", "sealed_fingerprints"]
+
+_logger = logging.getLogger("csc_mlflow")
+
+# The fingerprint and decision of the runs sealed last, so ending a run twice seals it once.
+# Bounded: a long-lived process holds at most this many small entries, never records.
+_FINGERPRINTS: Final = 64
+_sealed: OrderedDict[str, tuple[Any, GovernanceDecision]] = OrderedDict()
+
+_MADE_AT_SEAL = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH})
+_SEAL_FILES = frozenset({names.MANIFEST_PATH, names.SIGNATURE_PATH})
+
+
+def last_decision(run_id: str) -> GovernanceDecision | None:
+    """The decision this process reached when it last sealed ``run_id`` (if still held)."""
+    hit = _sealed.get(run_id)
+    return hit[1] if hit else None
+
+
+def forget_sealed() -> None:
+    """Forget every sealed run's fingerprint (the next ending of any run seals it afresh)."""
+    _sealed.clear()
+
+
+def sealed_fingerprints() -> int:
+    """How many sealed runs' fingerprints the process holds (at most a fixed few)."""
+    return len(_sealed)
+
+
+@dataclass
+class _Gathered:
+    policy: Policy | None
+    policy_problem: str | None
+    files: dict[str, bytes]
+    datasets: tuple[DatasetRef, ...]
+
+
+def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision | None:
+    """Seal ``run_id`` if it is governed; never raises. None when the run is not governed."""
+    writer = RunWriter(client)
+    try:
+        run = writer.get_run(run_id)
+    except CscMlflowError:
+        _logger.exception("csc-mlflow: could not read run %s to seal it", run_id)
+        return None
+    if names.STATUS_TAG not in run.data.tags:
+        return None
+    try:
+        return _seal_governed(writer, run, mlflow_status)
+    except Exception as exc:
+        _logger.exception("csc-mlflow: sealing run %s failed", run_id)
+        decision = GovernanceDecision(
+            status="incomplete",
+            reasons=(
+                Reason(
+                    "finalise.error",
+                    "csc-mlflow",
+                    f"sealing the run failed ({type(exc).__name__}: {exc}); the evidence "
+                    "was not sealed. Fix the cause and re-run",
+                    "incomplete",
+                ),
+            ),
+        )
+        try:
+            writer.log_summary(run_id, tags=_status_tags(decision, manifest_sha=None))
+        except Exception:
+            _logger.exception("csc-mlflow: could not mark run %s incomplete", run_id)
+        return decision
+    finally:
+        forget_run(run_id)
+
+
+def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> GovernanceDecision:
+    run_id = run.info.run_id
+    gathered = _gather(writer, run)
+    fingerprint = _fingerprint(gathered, mlflow_status)
+    previous = _sealed.get(run_id)
+    if previous is not None and previous[0] == fingerprint:
+        return previous[1]
+
+    new_files: dict[str, bytes] = {}
+    extra_tags: dict[str, str] = {}
+    if gathered.policy is not None:
+        kinds = {p: _kind_of(p, d) for p, d in gathered.files.items() if p not in _MADE_AT_SEAL}
+        ethics = ethics_evidence(gathered.policy, run_id=run_id, existing=kinds)
+        new_files.update(ethics.files)
+        extra_tags.update(ethics.tags)
+    files = {**gathered.files, **new_files}
+
+    items, decision = _decide(run, gathered, files, mlflow_status)
+    report = _report(gathered, decision, items, run, mlflow_status)
+    if report is not None:
+        new_files[names.REPORT_PATH] = files[names.REPORT_PATH] = report
+    writer.log_files(run_id, new_files, artifact_uri=run.info.artifact_uri)
+    manifest_sha = _seal(writer, run, gathered, files, decision, mlflow_status)
+    _announce(writer, run, decision, manifest_sha, extra_tags)
+    _sealed[run_id] = (fingerprint, decision)
+    while len(_sealed) > _FINGERPRINTS:
+        _sealed.popitem(last=False)
+    _logger.info("csc-mlflow: run %s governance status %s", run_id, decision.status)
+    return decision
+
+
+def _gather(writer: RunWriter, run: Any) -> _Gathered:
+    """The governing policy (or why there is none), every record on the run, its datasets."""
+    tags = run.data.tags
+    policy: Policy | None = None
+    problem: str | None = tags.get(names.POLICY_ERROR_TAG)
+    if problem is None:
+        try:
+            policy = active_policy()
+        except CscMlflowError as exc:
+            problem = str(exc)
+        if policy is None and problem is None:
+            problem = "no governance policy is active at run end"
+    run_id = run.info.run_id
+    files = remembered_records(run_id)
+    files.update(
+        writer.governance_files(
+            run_id, artifact_uri=run.info.artifact_uri, skip=frozenset(files) | _SEAL_FILES
+        )
+    )
+    datasets = tuple(
+        DatasetRef(
+            name=d.dataset.name,
+            digest=d.dataset.digest,
+            context={t.key: t.value for t in d.tags}.get("mlflow.data.context"),
+        )
+        for d in (run.inputs.dataset_inputs if run.inputs else [])
+    )
+    return _Gathered(policy, problem, files, datasets)
+
+
+def _fingerprint(gathered: _Gathered, mlflow_status: str) -> Any:
+    """What the seal depends on: a run ended twice with nothing changed is sealed once."""
+    return (
+        mlflow_status,
+        tuple(
+            sorted((p, sha256_hex(d)) for p, d in gathered.files.items() if p not in _MADE_AT_SEAL)
+        ),
+        gathered.datasets,
+        gathered.policy.sha256 if gathered.policy else gathered.policy_problem,
+        _ethics_sources(gathered.policy),
+    )
+
+
+def _ethics_sources(policy: Policy | None) -> tuple[tuple[str, str], ...]:
+    """The ethics answer files' contents (hashed): a change means a new seal."""
+    if policy is None or policy.ethics is None:
+        return ()
+    found = []
+    for configured in (policy.ethics.triage, policy.ethics.workbook):
+        if configured:
+            path = policy.resolve(configured)
+            try:
+                found.append((str(path), sha256_hex(path.read_bytes())))
+            except OSError:
+                found.append((str(path), "unreadable"))
+    return tuple(found)
+
+
+def _decide(
+    run: Any, gathered: _Gathered, files: Mapping[str, bytes], mlflow_status: str
+) -> tuple[tuple[EvidenceItem, ...], GovernanceDecision]:
+    """Parse every record and reach the decision (an unreadable record is a problem)."""
+    items: list[EvidenceItem] = []
+    problems: list[str] = []
+    for path, data in sorted(files.items()):
+        if not path.endswith(".json"):
+            continue  # charts and the report are sealed by the manifest, not judged
+        try:
+            items.append(parse_record(path, data))
+        except CscMlflowError as exc:
+            problems.append(str(exc))
+    if gathered.policy is None:
+        decision = GovernanceDecision(
+            status="incomplete",
+            reasons=(
+                Reason("policy.invalid", "policy", str(gathered.policy_problem), "incomplete"),
+            ),
+        )
+        return tuple(items), decision
+    evidence = RunEvidence(
+        run_status=mlflow_status,
+        items=tuple(items),
+        datasets=gathered.datasets,
+        policy_sha256=run.data.tags.get(names.POLICY_SHA_TAG),
+        problems=tuple(problems),
+    )
+    return tuple(items), evaluate(gathered.policy, evidence)
+
+
+def _report(
+    gathered: _Gathered,
+    decision: GovernanceDecision,
+    items: tuple[EvidenceItem, ...],
+    run: Any,
+    mlflow_status: str,
+) -> bytes | None:
+    """The HTML report, rendered from the records (never blocks sealing)."""
+    try:
+        lineage = Lineage(
+            run_id=run.info.run_id,
+            mlflow_status=mlflow_status,
+            policy_sha256=run.data.tags.get(names.POLICY_SHA_TAG),
+            datasets=gathered.datasets,
+            packages=package_versions(),
+            model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
+        )
+        html = render_report(
+            header=header_for(gathered.policy, run.info.run_name),
+            decision=decision,
+            items=items,
+            lineage=lineage,
+        )
+        return html.encode("utf-8")
+    except Exception:
+        _logger.exception("csc-mlflow: rendering the governance report failed")
+        return None
+
+
+def _seal(
+    writer: RunWriter,
+    run: Any,
+    gathered: _Gathered,
+    files: Mapping[str, bytes],
+    decision: GovernanceDecision,
+    mlflow_status: str,
+) -> str:
+    """Write the manifest (and its signature) after everything it lists; its SHA-256."""
+    run_id = run.info.run_id
+    entries = [
+        ManifestEntry(path=p, sha256=sha256_hex(d), size=len(d), kind=_kind_of(p, d))
+        for p, d in files.items()
+    ]
+    manifest = canonical_json(
+        build_manifest(
+            entries,
+            datasets=gathered.datasets,
+            policy_sha256=run.data.tags.get(names.POLICY_SHA_TAG),
+            run_id=run_id,
+            run_status=mlflow_status,
+            decision=decision,
+        )
+    )
+    sealed = {names.MANIFEST_PATH: manifest}
+    policy = gathered.policy
+    if policy is not None and policy.signing is not None and policy.signing.required:
+        signature = sign(manifest)
+        if signature is not None:
+            sealed[names.SIGNATURE_PATH] = signature
+    writer.log_files(run_id, sealed, artifact_uri=run.info.artifact_uri)
+    return sha256_hex(manifest)
+
+
+def _announce(
+    writer: RunWriter,
+    run: Any,
+    decision: GovernanceDecision,
+    manifest_sha: str,
+    extra_tags: Mapping[str, str],
+) -> None:
+    """Status tags on the run and its logged models; summaries on its registered versions."""
+    run_id = run.info.run_id
+    writer.log_summary(
+        run_id, tags={**_status_tags(decision, manifest_sha=manifest_sha), **extra_tags}
+    )
+    writer.tag_logged_models(
+        run, {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha}
+    )
+    if run.outputs and run.outputs.model_outputs:  # versions are registered from logged models
+        describe_run_versions(run_id, client=writer.client)
+
+
+def _status_tags(decision: GovernanceDecision, *, manifest_sha: str | None) -> dict[str, str]:
+    summary = (
+        "; ".join(str(r) for r in decision.reasons) or "all required evidence present and passing"
+    )
+    tags = {names.STATUS_TAG: decision.status, names.REASONS_TAG: summary}
+    if manifest_sha is not None:
+        tags[names.MANIFEST_SHA_TAG] = manifest_sha
+    return tags
+
+
+def _kind_of(path: str, data: bytes) -> str:
+    if not path.endswith(".json"):
+        return "attachment"
+    try:
+        return parse_record(path, data).kind
+    except CscMlflowError:
+        return "unreadable"

@@ -1,0 +1,92 @@
+"""Confusion counts for any set of features in one ``numpy.bincount`` pass."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from csc_mlflow.fairness._engine import GroupCounts
+from csc_mlflow.fairness._groups import EncodedFeature, product_codes
+
+__all__ = ["Counter"]
+
+# Above this many cells in the product of every feature's groups, count each table in its own
+# pass instead of marginalising one product table.
+_MAX_PRODUCT_CELLS: Final = 1_000_000
+
+
+class Counter:
+    """Confusion counts for any set of features: one ``bincount`` over the product of all
+    features' groups, marginalised per table (or one pass per table if the product is huge)."""
+
+    def __init__(
+        self,
+        features: list[EncodedFeature],
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        weights: np.ndarray | None,
+    ) -> None:
+        self.features = {f.name: f for f in features}
+        self.order = [f.name for f in features]
+        self.sizes = [len(f.labels) for f in features]
+        self.y_true = y_true
+        self.y_pred = y_pred
+        self.weights = weights
+        self.rows: np.ndarray | None = None
+        self.weighted: np.ndarray | None = None
+        if int(np.prod(self.sizes)) <= _MAX_PRODUCT_CELLS:
+            self.rows, self.weighted = self._count(features)
+            shape = (*self.sizes, 4)
+            self.rows = self.rows.reshape(shape)
+            self.weighted = self.weighted.reshape(shape)
+
+    def _count(self, members: list[EncodedFeature]) -> tuple[np.ndarray, np.ndarray]:
+        index = product_codes(members)  # in place from here on: one buffer, no temporaries
+        index *= 2
+        index += self.y_true
+        index *= 2
+        index += self.y_pred
+        size = int(np.prod([len(m.labels) for m in members])) * 4
+        rows = np.bincount(index, minlength=size).astype(float)
+        if self.weights is None:
+            return rows, rows
+        return rows, np.bincount(index, weights=self.weights, minlength=size)
+
+    def _full(self, members: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, weighted) of shape (product of members' groups, 4), in member order."""
+        if self.rows is not None and self.weighted is not None:
+            keep = [self.order.index(m) for m in members]
+            drop = tuple(i for i in range(len(self.order)) if i not in keep)
+            rows, weighted = self.rows.sum(axis=drop), self.weighted.sum(axis=drop)
+            kept_order = sorted(keep)
+            perm = [kept_order.index(k) for k in keep] + [len(keep)]
+            rows, weighted = rows.transpose(perm), weighted.transpose(perm)
+        else:
+            rows, weighted = self._count([self.features[m] for m in members])
+        return rows.reshape(-1, 4), weighted.reshape(-1, 4)
+
+    def present(self, members: tuple[str, ...]) -> np.ndarray:
+        """Which cells of the members' product have any rows."""
+        rows, _ = self._full(members)
+        occurs: np.ndarray = rows.sum(axis=1) > 0
+        return occurs
+
+    def table(self, members: tuple[str, ...]) -> GroupCounts:
+        """Counts for the groups (or intersections) of ``members`` that occur in the data."""
+        rows, weighted = self._full(members)
+        keep = rows.sum(axis=1) > 0
+        label_lists = [self.features[m].labels for m in members]
+        labels = tuple(
+            " / ".join(label_lists[i][j] for i, j in enumerate(cell))
+            for cell, k in zip(np.ndindex(*[len(x) for x in label_lists]), keep, strict=True)
+            if k
+        )
+        return GroupCounts(labels=labels, weighted=weighted[keep], rows=rows[keep])
+
+    def overall(self) -> GroupCounts:
+        """Counts over everyone."""
+        rows, weighted = self._full((self.order[0],))
+        return GroupCounts(
+            ("all",), weighted.sum(axis=0, keepdims=True), rows.sum(axis=0, keepdims=True)
+        )

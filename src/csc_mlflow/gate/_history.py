@@ -1,0 +1,36 @@
+"""Every gate decision recorded for a model, oldest first, with the ledger's chain checked."""
+
+from __future__ import annotations
+
+from csc_mlflow._registry import GateHistory, RegistryStore
+from csc_mlflow._runs import first_line
+from csc_mlflow.exceptions import TrackingServerError
+
+__all__ = ["history"]
+
+
+def history(model_name: str, *, tracking_uri: str | None = None) -> GateHistory:
+    """Every ledger entry of every version of ``model_name``, by time, and any broken chain.
+
+    Raises
+    ------
+    TrackingServerError
+        The registry could not be read, or it has no model called ``model_name``.
+    """
+    store = RegistryStore(tracking_uri=tracking_uri)
+    try:
+        found = store.history(model_name)
+        exists = bool(found.entries) or bool(store.versions(model_name))
+    except Exception as exc:
+        raise TrackingServerError(
+            f"cannot read the ledger of {model_name!r}: {first_line(exc)}. Check the tracking "
+            "URI and that the server is running.",
+            key=model_name,
+        ) from exc
+    if not exists:
+        raise TrackingServerError(
+            f"no registered model called {model_name!r} at {store.client.tracking_uri}; check "
+            "the name (names are case-sensitive)",
+            key=model_name,
+        )
+    return found
