@@ -26,7 +26,7 @@ from _timing import timed
 from csc_mlflow.datasets import make_ssda903
 from csc_mlflow.quality import load_suite, validate_data
 from csc_mlflow.quality._suite import quiet_gx
-from csc_mlflow.quality._validate import _gx_context, gx_suite, prepare
+from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
 
 SUITE = "ssda903/episodes@2024-25"
 
@@ -42,7 +42,7 @@ def main() -> None:
     episodes = episodes.iloc[: args.episodes]
     suite = load_suite(SUITE)
     prepared = prepare(episodes, suite)
-    context = _gx_context()
+    context = gx_context()
     batch_definition = (
         context.data_sources.get("csc_mlflow").get_asset("frame").get_batch_definition("whole")
     )

@@ -23,10 +23,9 @@ from pathlib import Path
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import mlflow
+from csc_mlflow._hooks._provider import CscRunContextProvider
+from csc_mlflow._hooks._run_end import install_hooks, uninstall_hooks
 from mlflow.tracking.context.registry import _run_context_provider_registry
-
-from csc_mlflow._context import CscRunContextProvider
-from csc_mlflow._finalize import install_finalizer, uninstall_finalizer
 
 POLICY = "version: 1\nproject: {name: bench, owner: bench}\n"
 
@@ -73,11 +72,11 @@ def bench_runs(n: int) -> tuple[float, float]:
     for i in range(n + 3):
         os.chdir(plain_dir)
         _providers(active=False)
-        uninstall_finalizer()
+        uninstall_hooks()
         t_plain = _one_run()
         os.chdir(governed_dir)
         _providers(active=True)
-        install_finalizer()
+        install_hooks()
         t_gov = _one_run()
         if i >= 3:  # warm-up
             plain.append(t_plain)

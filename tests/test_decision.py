@@ -10,6 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csc_mlflow import EvidenceItem, RunEvidence, evaluate
+from csc_mlflow._evidence import (
+    DataQualityPayload,
+    DatasetFacts,
+    FairnessPayload,
+    FairnessSettings,
+    OverallRecord,
+    Payload,
+    SignoffRecord,
+    TriagePayload,
+    WorkbookPayload,
+)
 from csc_mlflow._policy_io import parse_policy
 
 POLICY = parse_policy(
@@ -33,14 +44,36 @@ def item(kind: str, name: str, status: str, **payload: object) -> EvidenceItem:
         "csc.ethics.triage": "governance/ethics/triage.json",
         "csc.ethics.workbook": "governance/ethics/workbook.json",
     }[kind]
-    return EvidenceItem(
-        path=path,
-        kind=kind,
-        name=name,
-        status=status,
-        reasons=(f"{name} is {status}",),
-        payload={"status": status, **payload},
-    )
+    common = {"name": name, "status": status, "reasons": (f"{name} is {status}",)}
+    body: Payload
+    if kind == "csc.data_quality":
+        body = DataQualityPayload(**common, dataset=DatasetFacts(digest=None), **payload)
+    elif kind == "csc.fairness":
+        body = FairnessPayload(
+            **common,
+            settings=FairnessSettings(
+                min_group_size=10,
+                suppress_counts_up_to=5,
+                confidence_level=0.95,
+                insufficient_evidence="block",
+                metrics=("selection_rate",),
+                undefined_rates="withheld",
+                age_at="2026-01-01",
+                weighted=False,
+            ),
+            overall=OverallRecord(count=100, metrics={}),
+            features=(),
+            **payload,
+        )
+    elif kind == "csc.ethics.triage":
+        body = TriagePayload(**common, definition_version="test", **payload)
+    else:
+        signoffs = tuple(
+            SignoffRecord(name="A. Person", role=str(s["role"]), date="2026-01-01")  # type: ignore[index]
+            for s in payload.pop("signoffs", ())  # type: ignore[attr-defined]
+        )
+        body = WorkbookPayload(**common, definition_version="test", signoffs=signoffs, **payload)
+    return EvidenceItem(path=path, kind=kind, payload=body)
 
 
 WORKBOOK_OK = item(

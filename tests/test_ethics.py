@@ -455,8 +455,8 @@ def test_run_carries_ethics_records_tags_and_manifest_entries(
         names.WORKBOOK_PATH: "csc.ethics.workbook",
     }
     triage = next(i for i in status.evidence.items if i.kind == "csc.ethics.triage")
-    assert triage.payload["definition_version"] == triage_definition().version
-    assert triage.payload["risk"] == "high"
+    assert triage.payload.definition_version == triage_definition().version
+    assert triage.payload.risk == "high"
 
 
 @pytest.mark.parametrize(

@@ -31,9 +31,11 @@ from sklearn.metrics import accuracy_score, precision_score, roc_auc_score
 
 import csc_mlflow
 import csc_mlflow.datasets
+from csc_mlflow._evidence import FairnessPayload
 from csc_mlflow._groupings import NOT_RECORDED
 from csc_mlflow._policy import FairnessPolicy, SensitiveFeature
 from csc_mlflow._policy_io import parse_policy
+from csc_mlflow.exceptions import DataError
 from csc_mlflow.fairness import compute_fairness, published_counts
 from csc_mlflow.fairness._suppress import primary, secondary
 
@@ -291,7 +293,7 @@ def test_small_groups_are_insufficient_evidence_and_withheld() -> None:
     assert result.reasons == (
         "g: group 'small' is below the minimum group size of 10: insufficient evidence to judge it",
     )
-    payload = result.payload()
+    payload = result.payload().to_json()
     small = next(g for g in payload["features"][0]["groups"] if g["group"] == "small")
     assert small == {
         "group": "small",
@@ -412,10 +414,10 @@ def test_evaluate_fairness_logs_evidence_without_small_counts(
     assert "csc.fairness.ethnicity.demographic_parity_ratio" in {m.key for m in model.metrics}
     status = csc_mlflow.get_status(run.info.run_id)
     assert status.verified
-    record = next(i for i in status.evidence.items if i.kind == "csc.fairness")
-    other = next(g for g in record.payload["features"][0]["groups"] if g["group"] == "Other")
-    assert other["count"] == "c"
-    assert other["metrics"] is None
+    (record,) = status.evidence.payloads(FairnessPayload)
+    other = next(g for g in record.features[0].groups if g.group == "Other")
+    assert other.count == "c"
+    assert other.metrics is None
     local = Path(client.download_artifacts(run.info.run_id, "governance", str(tmp_path / "dl")))
     charts = sorted(p.name for p in (local / "fairness" / "model").iterdir())
     assert charts == [
@@ -482,7 +484,7 @@ def test_evaluator_is_inert_without_sensitive_features(tracking: str, policy_fil
         (
             {"y_true": ["yes", "no", "no"]},
             ValueError,
-            r"y_true must hold 0 and 1 .*found \['no', 'yes'\]",
+            r"y_true must hold 0 and 1 \(or True and False\); found text values\. Convert",
         ),
         ({"y_pred": [1, 0]}, ValueError, "y_pred has 2 rows but y_true has 3"),
         (
@@ -492,7 +494,7 @@ def test_evaluator_is_inert_without_sensitive_features(tracking: str, policy_fil
         ),
         (
             {"frame": pd.DataFrame({"ETHNICITY": ["WBRI"] * 3})},
-            KeyError,
+            DataError,
             "needs column 'ETHNIC'.*Close matches: ETHNICITY",
         ),
     ],
@@ -507,8 +509,11 @@ def test_bad_input_is_explained(
         "y_pred": [0, 1, 1],
         "frame": pd.DataFrame({"ETHNIC": ["WBRI", "BAFR", None]}),
     } | kwargs
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as caught:
         compute_fairness(args["y_true"], args["y_pred"], args["frame"], fairness=policy.fairness)
+    assert isinstance(caught.value, DataError)
+    assert caught.value.key or caught.value.column  # the error names what it is about
+    assert "yes" not in str(caught.value)  # and echoes no data value
 
 
 @settings(max_examples=200, deadline=None)

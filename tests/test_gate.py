@@ -169,15 +169,15 @@ def test_complete_passing_model_promotes_and_is_in_the_ledger(
     decision = promote("m-pass", 1, "champion")
     assert decision.decision == "passed", decision.reasons
     assert alias_version("m-pass", "champion") == "1"
-    entries, problems = history(MlflowClient(), "m-pass")
-    assert problems == []
-    assert [(e["alias"], e["decision"]) for e in entries if e["via"] == "client"] == [
+    found = history("m-pass")
+    assert found.problems == ()
+    assert [(e.alias, e.decision) for e in found.entries if e.via == "client"] == [
         ("champion", "passed")
     ]
-    entry = next(e for e in entries if e["via"] == "client")
-    assert entry["manifest_sha256"] == decision.manifest_sha256
-    assert entry["policy_sha256"] == csc_mlflow.load_policy(folder / "governance.yaml").sha256
-    assert entry["package_version"] == csc_mlflow.__version__
+    entry = next(e for e in found.entries if e.via == "client")
+    assert entry.manifest_sha256 == decision.manifest_sha256
+    assert entry.policy_sha256 == csc_mlflow.load_policy(folder / "governance.yaml").sha256
+    assert entry.package_version == csc_mlflow.__version__
 
 
 def _blocked(name: str, alias: str = "champion", **kw: Any) -> list[str]:
@@ -185,8 +185,8 @@ def _blocked(name: str, alias: str = "champion", **kw: Any) -> list[str]:
     with pytest.raises(PromotionBlocked) as caught:
         promote(name, 1, alias, **kw)
     assert alias_version(name, alias) == before
-    ledger = [e for e in history(MlflowClient(), name)[0] if e["via"] == "client"]
-    assert ledger[-1]["decision"] == "blocked"
+    ledger = [e for e in history(name).entries if e.via == "client"]
+    assert ledger[-1].decision == "blocked"
     return [str(r) for r in caught.value.decision.reasons]
 
 
@@ -278,8 +278,9 @@ def test_failing_fairness_blocks_champion_not_staging_and_can_be_waived(
     decision = promote("m-fair", 1, "champion", waiver=waiver)
     assert decision.decision == "waived"
     assert alias_version("m-fair", "champion") == "1"
-    last = [e for e in history(MlflowClient(), "m-fair")[0] if e["via"] == "client"][-1]
-    assert last["waiver"]["name"] == "A. Officer"
+    last = [e for e in history("m-fair").entries if e.via == "client"][-1]
+    assert last.waiver is not None
+    assert last.waiver.name == "A. Officer"
 
 
 def test_server_plugin_refuses_plain_client_alias_on_blocked_version(
@@ -295,11 +296,9 @@ def test_server_plugin_refuses_plain_client_alias_on_blocked_version(
     assert alias_version("m-server-bad", "staging") is None
     client.set_registered_model_alias("m-server-good", "champion", "1")
     assert alias_version("m-server-good", "champion") == "1"
-    vias = {(e["via"], e["decision"]) for e in history(client, "m-server-bad")[0]}
+    vias = {(e.via, e.decision) for e in history("m-server-bad").entries}
     assert ("server", "blocked") in vias
-    assert ("server", "passed") in {
-        (e["via"], e["decision"]) for e in history(client, "m-server-good")[0]
-    }
+    assert ("server", "passed") in {(e.via, e.decision) for e in history("m-server-good").entries}
 
 
 def test_governance_page_lists_models_status_history_and_report_links(
@@ -395,10 +394,10 @@ def test_webhook_receiver_removes_an_alias_set_on_a_failing_version(
         while time.time() < deadline and alias_version("m-hook", "staging") is not None:
             time.sleep(0.5)
         assert alias_version("m-hook", "staging") is None
-        entries = history(client, "m-hook")[0]
-        assert entries[-1]["via"] == "webhook"
+        entries = history("m-hook").entries
+        assert entries[-1].via == "webhook"
         assert any(
-            "was set without passing the gate and was removed" in r for r in entries[-1]["reasons"]
+            "was set without passing the gate and was removed" in r for r in entries[-1].reasons
         )
     finally:
         receiver.shutdown()
@@ -427,7 +426,7 @@ def test_webhook_signature_is_required() -> None:
 def test_signed_manifest_detects_consistent_rewrite(
     remote: MlflowServer, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from csc_mlflow.gate._signing import generate_keys
+    from csc_mlflow._signing import generate_keys
 
     private, public = generate_keys(tmp_path / "keys")
     signed_policy = {**POLICY, "signing": {"required": True, "public_key": str(public)}}

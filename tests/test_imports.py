@@ -15,7 +15,7 @@ import json, sys
 {statement}
 print(json.dumps({{
     "heavy": sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}),
-    "provider": "csc_mlflow._context" in sys.modules,
+    "provider": "csc_mlflow._hooks._provider" in sys.modules,
 }}))
 """
 

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 import csc_mlflow
 from csc_mlflow import _names as names
 from csc_mlflow._evidence import sha256_hex
-from csc_mlflow._finalize import finalizer_installed
+from csc_mlflow._hooks._run_end import hooks_installed
 from csc_mlflow.exceptions import PolicyNotFoundError
 
 
@@ -48,7 +48,7 @@ def test_no_policy_no_tags_no_wrapper(tracking: str) -> None:
     with mlflow.start_run() as run:
         pass
     assert not any(k.startswith("csc.") for k in _tags(run.info.run_id))
-    assert not finalizer_installed()
+    assert not hooks_installed()
 
 
 def test_client_created_runs_are_not_governed(tracking: str, policy_file: Path) -> None:
@@ -147,7 +147,7 @@ def test_autolog_with_policy_and_disable(tracking: str, tmp_path: Path) -> None:
         pass
     assert _tags(governed.info.run_id)[names.STATUS_TAG] == "passed"
     csc_mlflow.autolog(disable=True)
-    assert not finalizer_installed()
+    assert not hooks_installed()
     (tmp_path / "governance.yaml").write_text(policy.read_text())
     with mlflow.start_run() as plain:
         pass

@@ -1,40 +1,90 @@
-"""The public surface is exactly what __all__ says."""
+"""The public surface is exactly what __all__ says, coherent with the README."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
 
 import csc_mlflow
 import csc_mlflow.datasets
 import csc_mlflow.exceptions
+from csc_mlflow.exceptions import CscMlflowError
 
 
 def test_all_is_pinned_and_sorted() -> None:
     assert csc_mlflow.__all__ == [
+        "DataQualityResult",
         "EvidenceItem",
+        "FairnessResult",
+        "GateDecision",
         "GovernanceDecision",
         "Policy",
         "Reason",
         "RunEvidence",
         "RunGovernance",
+        "Waiver",
         "__version__",
         "autolog",
         "evaluate",
         "evaluate_fairness",
+        "exceptions",
         "find_policy_file",
+        "gate",
         "get_status",
         "governed_run",
         "load_policy",
+        "validate_data",
     ]
     assert csc_mlflow.__all__ == sorted(csc_mlflow.__all__)
     for name in csc_mlflow.__all__:
         assert hasattr(csc_mlflow, name)
 
 
-def test_exceptions_share_one_base() -> None:
-    from csc_mlflow.exceptions import CscMlflowError
+def test_public_classes_say_where_users_find_them() -> None:
+    classes = [v for n in csc_mlflow.__all__ if isinstance(v := getattr(csc_mlflow, n), type)]
+    assert len(classes) == 10
+    assert {c.__module__ for c in classes} == {"csc_mlflow"}
 
+
+def test_documented_calls_exist_from_a_bare_import() -> None:
+    code = (
+        "import csc_mlflow; csc_mlflow.validate_data; csc_mlflow.evaluate_fairness; "
+        "csc_mlflow.governed_run; csc_mlflow.autolog; csc_mlflow.get_status; "
+        "csc_mlflow.gate.check; csc_mlflow.gate.promote; csc_mlflow.gate.history; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        csc_mlflow.validate_data,
+        csc_mlflow.evaluate_fairness,
+        csc_mlflow.get_status,
+        csc_mlflow.gate.check,
+        csc_mlflow.gate.promote,
+        csc_mlflow.gate.history,
+    ],
+)
+def test_every_call_that_reaches_a_server_takes_the_same_connection_argument(
+    function: object,
+) -> None:
+    import inspect
+
+    parameter = inspect.signature(function).parameters["tracking_uri"]  # type: ignore[arg-type]
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    assert parameter.default is None
+
+
+def test_exceptions_share_one_base_and_carry_their_subject() -> None:
     for name in csc_mlflow.exceptions.__all__:
         assert issubclass(getattr(csc_mlflow.exceptions, name), CscMlflowError)
     assert issubclass(csc_mlflow.exceptions.PolicyError, ValueError)
+    error = csc_mlflow.exceptions.DataError("x", column="DOB", path="a.csv", run_id="r1")
+    assert (error.column, str(error.path), error.run_id, error.key) == ("DOB", "a.csv", "r1", None)
 
 
 def test_datasets_surface() -> None:
@@ -62,4 +112,11 @@ def test_ethics_surface() -> None:
 def test_gate_surface() -> None:
     import csc_mlflow.gate
 
-    assert csc_mlflow.gate.__all__ == ["GateDecision", "Waiver", "check", "history", "promote"]
+    assert csc_mlflow.gate.__all__ == [
+        "GateDecision",
+        "GateHistory",
+        "Waiver",
+        "check",
+        "history",
+        "promote",
+    ]

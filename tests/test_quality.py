@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 
 import csc_mlflow
 from csc_mlflow._cli import main
+from csc_mlflow._evidence import DataQualityPayload
 from csc_mlflow.datasets import DEFECT_KINDS, make_ssda903
 from csc_mlflow.exceptions import DataError, SuiteError
 from csc_mlflow.quality import load_suite, shipped_suites, validate_data, validate_frame
@@ -290,14 +291,15 @@ def test_logged_datasets_are_validated_with_evidence(tracking: str, tmp_path: Pa
     status = csc_mlflow.get_status(run.info.run_id)
     assert status.verified
     assert status.status == "failed"
-    header = next(i for i in status.evidence.items if i.name == "header")
-    assert header.payload["suite"]["ref"] == "ssda903/header@2024-25"
-    assert header.payload["dataset"]["digest"] == next(
+    header = next(p for p in status.evidence.payloads(DataQualityPayload) if p.name == "header")
+    assert header.suite is not None
+    assert header.suite.ref == "ssda903/header@2024-25"
+    assert header.dataset.digest == next(
         d.dataset.digest
         for d in client.get_run(run.info.run_id).inputs.dataset_inputs
         if d.dataset.name == "header"
     )
-    assert header.payload["rules"][0]["rule"] == "903-101"  # failures first
+    assert header.rules[0].rule == "903-101"  # failures first
     assert [r.subject for r in status.decision.reasons] == ["data_quality.header"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,8 +14,21 @@ from mlflow import MlflowClient
 import csc_mlflow
 from csc_mlflow import _names as names
 from csc_mlflow._cli import main
-from csc_mlflow.report import render_report
+from csc_mlflow._evidence import (
+    DataQualityPayload,
+    DatasetFacts,
+    EstimateRecord,
+    EvidenceItem,
+    FairnessPayload,
+    FairnessSettings,
+    FeatureRecord,
+    GovernanceDecision,
+    GroupRecord,
+    OverallRecord,
+    RuleRecord,
+)
 from csc_mlflow.report._atrs import TODO
+from csc_mlflow.report._html import Lineage, ReportHeader, render_report
 
 from .conftest import REPO
 
@@ -85,127 +99,187 @@ def test_report_is_on_the_run_sealed_and_self_contained(
     assert status.status.upper() in verdict_text
 
 
+def _rule(rule: str, severity: str, success: bool, description: str, **counts: Any) -> RuleRecord:
+    return RuleRecord(
+        rule=rule,
+        severity=severity,
+        description=description,
+        expectation="expect_column_values_to_be_in_set",
+        columns=("SEX",),
+        success=success,
+        element_count=counts.get("element_count"),
+        unexpected_count=counts.get("unexpected_count"),
+        unexpected_percent=counts.get("unexpected_percent"),
+        missing_count=None,
+    )
+
+
+def _settings(metrics: tuple[str, ...]) -> FairnessSettings:
+    return FairnessSettings(
+        min_group_size=10,
+        suppress_counts_up_to=5,
+        confidence_level=0.95,
+        insufficient_evidence="block",
+        metrics=metrics,
+        undefined_rates="withheld",
+        age_at="2026-01-01",
+        weighted=False,
+    )
+
+
+def _estimate(value: float, low: float, high: float) -> EstimateRecord:
+    return EstimateRecord(value=value, ci=(low, high))
+
+
+FAILED = GovernanceDecision(status="failed", reasons=())
+
+
 def test_failing_rules_come_first_and_suppressed_cells_show_c() -> None:
-    record = {
-        "kind": "csc.data_quality",
-        "payload": {
-            "name": "header",
-            "status": "failed",
-            "suite": {"ref": "s"},
-            "summary": {},
-            "rules": [
-                {"rule": "R-ok", "severity": "error", "success": True, "description": "fine"},
-                {"rule": "R-query", "severity": "query", "success": False, "description": "q"},
-                {"rule": "R-bad", "severity": "error", "success": False, "description": "bad"},
-            ],
-        },
-    }
-    fairness = {
-        "kind": "csc.fairness",
-        "payload": {
-            "name": "model",
-            "status": "insufficient_evidence",
-            "settings": {
-                "min_group_size": 10,
-                "suppress_counts_up_to": 5,
-                "metrics": ["selection_rate"],
-            },
-            "features": [
-                {
-                    "feature": "eth",
-                    "columns": ["ETHNIC"],
-                    "groups": [
-                        {
-                            "group": "White",
-                            "count": 40,
-                            "verdict": "ok",
-                            "metrics": {"selection_rate": {"value": 0.5, "ci": [0.4, 0.6]}},
-                        },
-                        {
-                            "group": "Other",
-                            "count": "c",
-                            "verdict": "insufficient_evidence",
-                            "metrics": None,
-                        },
-                    ],
-                }
-            ],
-        },
-    }
+    quality = DataQualityPayload(
+        name="header",
+        status="failed",
+        dataset=DatasetFacts(digest=None),
+        rules=(
+            _rule("R-ok", "error", True, "fine"),
+            _rule("R-query", "query", False, "q"),
+            _rule("R-bad", "error", False, "bad"),
+        ),
+    )
+    fairness = FairnessPayload(
+        name="model",
+        status="insufficient_evidence",
+        settings=_settings(("selection_rate",)),
+        overall=OverallRecord(count=45, metrics={}),
+        features=(
+            FeatureRecord(
+                feature="eth",
+                columns=("ETHNIC",),
+                reference_group=None,
+                disparities={},
+                groups=(
+                    GroupRecord(
+                        group="White",
+                        count=40,
+                        verdict="ok",
+                        metrics={"selection_rate": _estimate(0.5, 0.4, 0.6)},
+                    ),
+                    GroupRecord(
+                        group="Other", count="c", verdict="insufficient_evidence", metrics=None
+                    ),
+                ),
+            ),
+        ),
+    )
     html = render_report(
-        project={"name": "p", "owner": "o"},
-        decision={"status": "failed", "reasons": []},
-        records={
-            "governance/data_quality/header.json": record,
-            "governance/fairness/model.json": fairness,
-        },
-        lineage={"run_id": "r"},
+        header=ReportHeader(name="p", owner="o"),
+        decision=FAILED,
+        items=(
+            EvidenceItem("governance/data_quality/header.json", "csc.data_quality", quality),
+            EvidenceItem("governance/fairness/model.json", "csc.fairness", fairness),
+        ),
+        lineage=Lineage(run_id="r"),
     )
     order = [m.group(1) for m in re.finditer(r"<td>(R-[a-z]+)</td>", html)]
     assert order == ["R-bad", "R-query", "R-ok"]
     assert "<td>Other</td><td>c</td><td><strong>insufficient evidence</strong></td>" in html
     assert "Insufficient evidence: Other." in html
+    assert "Intervals are 95%." in html
+
+
+def test_the_report_states_the_confidence_level_it_was_computed_at() -> None:
+    settings = _settings(("selection_rate",)).model_copy(update={"confidence_level": 0.9})
+    fairness = FairnessPayload(
+        name="model",
+        status="passed",
+        settings=settings,
+        overall=OverallRecord(count=45, metrics={}),
+        features=(
+            FeatureRecord(
+                feature="eth",
+                columns=("ETHNIC",),
+                reference_group=None,
+                disparities={},
+                groups=(
+                    GroupRecord(
+                        group="White",
+                        count=40,
+                        verdict="ok",
+                        metrics={"selection_rate": _estimate(0.5, 0.4, 0.6)},
+                    ),
+                ),
+            ),
+        ),
+    )
+    html = render_report(
+        header=ReportHeader(name="p"),
+        decision=FAILED,
+        items=(EvidenceItem("governance/fairness/model.json", "csc.fairness", fairness),),
+        lineage=Lineage(run_id="r"),
+    )
+    assert "Intervals are 90%." in html
+    assert "(90% interval)" in html
+    assert "95%" not in html
 
 
 def test_report_for_five_features_and_forty_rules_stays_under_a_megabyte() -> None:
-    rules = [
-        {
-            "rule": f"903-{i}",
-            "severity": "error",
-            "success": i % 3 != 0,
-            "description": "x" * 80,
-            "element_count": 1_000_000,
-            "unexpected_count": 12,
-            "unexpected_percent": 0.0012,
-        }
+    rules = tuple(
+        _rule(
+            f"903-{i}",
+            "error",
+            i % 3 != 0,
+            "x" * 80,
+            element_count=1_000_000,
+            unexpected_count=12,
+            unexpected_percent=0.0012,
+        )
         for i in range(40)
-    ]
-    groups = [
-        {
-            "group": f"Group {i}",
-            "count": 100 + i,
-            "verdict": "ok",
-            "metrics": {
-                m: {"value": 0.5, "ci": [0.4, 0.6]}
-                for m in (
-                    "selection_rate",
-                    "true_positive_rate",
-                    "false_positive_rate",
-                    "precision",
-                )
-            },
-        }
+    )
+    metrics = ("selection_rate", "true_positive_rate", "false_positive_rate", "precision")
+    groups = tuple(
+        GroupRecord(
+            group=f"Group {i}",
+            count=100 + i,
+            verdict="ok",
+            metrics={m: _estimate(0.5, 0.4, 0.6) for m in metrics},
+        )
         for i in range(20)
-    ]
-    features = [{"feature": f"f{k}", "columns": [f"C{k}"], "groups": groups} for k in range(5)]
-    features += [{"feature": "f0-f1", "columns": ["C0", "C1"], "groups": groups * 5}]
-    records = {
-        "governance/data_quality/a.json": {
-            "kind": "csc.data_quality",
-            "payload": {"name": "a", "status": "failed", "rules": rules},
-        },
-        "governance/fairness/m.json": {
-            "kind": "csc.fairness",
-            "payload": {
-                "name": "m",
-                "status": "passed",
-                "features": features,
-                "settings": {
-                    "metrics": [
-                        "selection_rate",
-                        "true_positive_rate",
-                        "false_positive_rate",
-                        "precision",
-                    ]
-                },
-            },
-        },
-    }
+    )
+    features = tuple(
+        FeatureRecord(
+            feature=f"f{k}", columns=(f"C{k}",), reference_group=None, groups=groups, disparities={}
+        )
+        for k in range(5)
+    ) + (
+        FeatureRecord(
+            feature="f0-f1",
+            columns=("C0", "C1"),
+            reference_group=None,
+            groups=groups * 5,
+            disparities={},
+        ),
+    )
+    items = (
+        EvidenceItem(
+            "governance/data_quality/a.json",
+            "csc.data_quality",
+            DataQualityPayload(
+                name="a", status="failed", dataset=DatasetFacts(digest=None), rules=rules
+            ),
+        ),
+        EvidenceItem(
+            "governance/fairness/m.json",
+            "csc.fairness",
+            FairnessPayload(
+                name="m",
+                status="passed",
+                settings=_settings(metrics),
+                overall=OverallRecord(count=2000, metrics={}),
+                features=features,
+            ),
+        ),
+    )
     html = render_report(
-        project={"name": "p"},
-        decision={"status": "failed", "reasons": []},
-        records=records,
-        lineage={},
+        header=ReportHeader(name="p"), decision=FAILED, items=items, lineage=Lineage(run_id="r")
     )
     assert len(html.encode()) < 1_000_000
 

@@ -14,8 +14,10 @@ from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
     DatasetRef,
     GovernanceDecision,
+    ManifestEntry,
     ManifestPayload,
     RunEvidence,
+    listed_entries,
     parse_manifest,
     parse_record,
     sha256_hex,
@@ -98,9 +100,11 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
             )
         try:
             manifest = parse_manifest(manifest_bytes)
+            entries = manifest.items
         except EvidenceError as exc:
             problems.append(str(exc))
-        problems.extend(_check_items(files, manifest))
+            entries = listed_entries(manifest_bytes)
+        problems.extend(_check_items(files, entries))
         problems.extend(_check_datasets(logged, manifest))
     items = []
     for path, data in sorted(files.items()):
@@ -130,8 +134,8 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
     )
 
 
-def _check_items(files: dict[str, bytes], manifest: ManifestPayload | None) -> list[str]:
-    listed = {e.path: e for e in manifest.items} if manifest is not None else {}
+def _check_items(files: dict[str, bytes], entries: tuple[ManifestEntry, ...]) -> list[str]:
+    listed = {e.path: e for e in entries}
     problems = []
     for path, entry in sorted(listed.items()):
         data = files.get(path)

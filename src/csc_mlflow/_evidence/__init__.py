@@ -30,6 +30,7 @@ from csc_mlflow._evidence._items import (
     EvidenceItem,
     EvidenceKind,
     RunEvidence,
+    listed_entries,
     parse_manifest,
     parse_record,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "build_manifest",
     "canonical_json",
     "envelope",
+    "listed_entries",
     "package_versions",
     "parse_manifest",
     "parse_record",

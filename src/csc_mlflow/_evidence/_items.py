@@ -23,7 +23,7 @@ from csc_mlflow._evidence._payloads import (
     TriagePayload,
     WorkbookPayload,
 )
-from csc_mlflow._evidence._sealed import DatasetRef, ManifestPayload
+from csc_mlflow._evidence._sealed import DatasetRef, ManifestEntry, ManifestPayload
 from csc_mlflow.exceptions import EvidenceError
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "EvidenceItem",
     "EvidenceKind",
     "RunEvidence",
+    "listed_entries",
     "parse_manifest",
     "parse_record",
 ]
@@ -197,3 +198,23 @@ def parse_manifest(data: bytes, path: str = "governance/manifest.json") -> Manif
         raise EvidenceError(f"{path}: kind {kind!r} is not a manifest", key=path)
     typed: ManifestPayload = _typed(path, kind, payload)
     return typed
+
+
+def listed_entries(data: bytes) -> tuple[ManifestEntry, ...]:
+    """The file entries of a manifest whose payload as a whole does not parse.
+
+    A tampered manifest still tells which files it claimed to seal, so each of them can be
+    checked too; entries that are not well formed are left out (the manifest itself has
+    already been reported as unreadable).
+    """
+    try:
+        items = json.loads(data)["payload"]["items"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return ()
+    found = []
+    for item in items if isinstance(items, list) else ():
+        try:
+            found.append(ManifestEntry.model_validate(item))
+        except ValidationError:
+            continue
+    return tuple(found)

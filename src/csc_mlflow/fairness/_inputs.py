@@ -40,7 +40,7 @@ def binary(values: Any, what: str) -> np.ndarray:
             return checked
     if array.dtype.kind in "iuf" and not len(array):
         return array.astype(np.int64)
-    kinds = "numbers outside 0 and 1" if array.dtype.kind in "iuf" else f"{array.dtype} values"
+    kinds = "numbers other than 0 and 1" if array.dtype.kind in "iuf" else "text values"
     raise DataError(
         f"{what} must hold 0 and 1 (or True and False); found {kinds}. "
         "Convert first, e.g. (y == positive_label).astype(int)",

@@ -178,7 +178,7 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
     return frame.assign(**derived) if derived else frame
 
 
-def _gx_context() -> Any:
+def gx_context() -> Any:
     global _context
     with _lock:
         if _context is None:
@@ -203,7 +203,7 @@ def gx_suite(suite: Suite) -> Any:
 
     from csc_mlflow.quality._suite import build, expectation_classes
 
-    context = _gx_context()
+    context = gx_context()
     content = repr([(r.rule, r.type, sorted(r.kwargs.items())) for r in suite.rules])
     key = (
         f"{suite.name}@{suite.collection_year}-{hashlib.sha256(content.encode()).hexdigest()[:20]}"
@@ -228,7 +228,7 @@ def gx_suite(suite: Suite) -> Any:
 
 def run_suite(frame: pd.DataFrame, suite: Suite) -> list[dict[str, Any]]:
     """Validate ``frame`` with GX; one raw (unscrubbed) result dict per rule, in order."""
-    context = _gx_context()
+    context = gx_context()
     batch_definition = (
         context.data_sources.get("csc_mlflow").get_asset("frame").get_batch_definition("whole")
     )
