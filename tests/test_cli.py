@@ -87,3 +87,41 @@ def test_status_when_the_tracking_server_is_down() -> None:
     assert code == 1
     assert f"cannot read run 'abc123' from the tracking store at http://127.0.0.1:{port}" in out
     assert "that the server is running" in out
+
+
+def test_every_library_error_maps_to_exit_1_without_a_traceback(tmp_path: Path) -> None:
+    bad_csv = tmp_path / "empty.csv"
+    bad_csv.write_text("CHILD,SEX\n")
+    cases = [
+        (("policy", "validate", str(tmp_path / "missing.yaml")), "policy file not found"),
+        (("dq", "validate", str(bad_csv), "--suite", "ssda903/header@2024-25"), "has no rows"),
+        (("dq", "validate", str(bad_csv), "--suite", "nope/nope@2024-25"), "nope/nope"),
+        (("ethics", "check", "--policy", str(tmp_path / "missing.yaml")), "not found"),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        )
+
+
+def test_keygen_refuses_to_overwrite_a_key_without_force(tmp_path: Path) -> None:
+    folder = str(tmp_path / "keys")
+    assert run("gate", "keygen", "--dir", folder)[0] == 0
+    private = (tmp_path / "keys" / "signing-key.pem").read_bytes()
+    code, out = run("gate", "keygen", "--dir", folder)
+    assert code == 1
+    assert "already exists" in out
+    assert "--force" in out
+    assert (tmp_path / "keys" / "signing-key.pem").read_bytes() == private
+    assert run("gate", "keygen", "--dir", folder, "--force")[0] == 0
+    assert (tmp_path / "keys" / "signing-key.pem").read_bytes() != private
+
+
+def test_gate_history_of_an_unknown_model_is_an_error(tracking: str) -> None:
+    code, out = run("gate", "history", "no-such-model")
+    assert code == 1
+    assert "no registered model called 'no-such-model'" in out

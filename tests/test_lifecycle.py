@@ -224,3 +224,26 @@ def test_status_detects_a_dataset_logged_after_sealing(tracking: str, policy_fil
     client.log_inputs(run.info.run_id, [DatasetInput(ds._to_mlflow_entity())])
     problems = csc_mlflow.get_status(run.info.run_id).problems
     assert any("dataset 'late'" in p and "not in the manifest" in p for p in problems)
+
+
+def test_two_hundred_governed_runs_leave_no_per_run_state_behind(
+    tracking: str, policy_file: Path
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from csc_mlflow._runs import cached_runs
+    from csc_mlflow._sealing import sealed_fingerprints
+
+    frame = pd.DataFrame({"group": ["a", "b"] * 10})
+    y = np.array([1, 0, 0, 1] * 5)
+    held = []
+    for _ in range(200):
+        with csc_mlflow.governed_run(policy_file) as run:
+            csc_mlflow.evaluate_fairness(y, y, sensitive_features=frame)
+            assert cached_runs() == (run.info.run_id,)  # the record is held until sealing
+        held.append((len(cached_runs()), sealed_fingerprints()))
+    assert {records for records, _ in held} == {0}
+    assert max(fingerprints for _, fingerprints in held) <= 64
+    assert held[-1] == held[-50]  # flat, not growing with the number of runs
+    assert _tags(run.info.run_id)[names.STATUS_TAG] == "passed"

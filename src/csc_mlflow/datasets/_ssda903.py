@@ -173,7 +173,11 @@ class SyntheticSSDA903:
         stats = pd.DataFrame(
             {
                 "n_episodes": grouped.size(),
-                "n_moves": grouped["RNE"].agg(lambda s: int(s.isin(("P", "T", "B", "U")).sum())),
+                "n_moves": eps["RNE"]
+                .isin(("P", "T", "B", "U"))
+                .groupby(eps["CHILD"], sort=False)
+                .sum()
+                .astype(int),
                 "first_decom": first,
                 "ls_latest": last["LS"],
                 "cin": last["CIN"],

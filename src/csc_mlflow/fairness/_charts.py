@@ -17,7 +17,7 @@ PLOT = 340
 
 
 def rate_chart(
-    feature: FeatureRecord, metric: str, *, confidence: str = "95%", title: str | None = None
+    feature: FeatureRecord, metric: str, *, confidence: str, title: str | None = None
 ) -> str:
     """An SVG dot-and-whisker chart of ``metric`` for every group of one feature record."""
     groups = feature.groups

@@ -62,8 +62,10 @@ def compute_fairness(
         A rate with a zero denominator is NaN (withheld, left out of disparities) or 0
         (fairlearn's convention).
     """
+    # Without a policy, the documented defaults: the small-number rules of a default policy
+    # (the placeholder feature is never used; the columns given are the features).
     policy = fairness or FairnessPolicy(
-        sensitive_features={"_": SensitiveFeature(column="_")}, min_group_size=10
+        sensitive_features={"given": SensitiveFeature(column="given")}, min_group_size=10
     )
     specs = fairness.sensitive_features if fairness is not None else None
     yt = binary(y_true, "y_true")
