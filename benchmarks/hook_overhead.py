@@ -23,9 +23,10 @@ from pathlib import Path
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import mlflow
+from mlflow.tracking.context.registry import _run_context_provider_registry
+
 from csc_mlflow._hooks._provider import CscRunContextProvider
 from csc_mlflow._hooks._run_end import install_hooks, uninstall_hooks
-from mlflow.tracking.context.registry import _run_context_provider_registry
 
 POLICY = "version: 1\nproject: {name: bench, owner: bench}\n"
 

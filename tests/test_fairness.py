@@ -575,7 +575,7 @@ def test_an_explicit_policy_that_does_not_exist_is_still_an_error(tracking: str)
     frame = pd.DataFrame({"group": ["a", "b"] * 10})
     with (
         mlflow.start_run(),
-        pytest.raises(csc_mlflow.exceptions.PolicyNotFoundError, match="nope.yaml"),
+        pytest.raises(csc_mlflow.exceptions.PolicyNotFoundError, match=r"nope\.yaml"),
     ):
         csc_mlflow.evaluate_fairness(
             np.ones(20, int), np.ones(20, int), sensitive_features=frame, policy="nope.yaml"
