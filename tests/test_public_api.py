@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,81 @@ def test_gate_surface() -> None:
         "history",
         "promote",
     ]
+
+
+def _bad_calls(tmp_path: Any) -> list[tuple[str, Callable[[], object]]]:
+    import numpy as np
+    import pandas as pd
+
+    from csc_mlflow.datasets import make_ssda903
+
+    header = make_ssda903(20, seed=1).header
+    return [
+        ("load_policy: missing file", lambda: csc_mlflow.load_policy(tmp_path / "no.yaml")),
+        ("load_policy: none found", lambda: csc_mlflow.load_policy()),
+        (
+            "validate_data: missing column",
+            lambda: csc_mlflow.validate_data(
+                header.drop(columns=["SEX"]),
+                name="header",
+                suite="ssda903/header@2024-25",
+                log=False,
+            ),
+        ),
+        (
+            "validate_data: bad name",
+            lambda: csc_mlflow.validate_data(
+                header, name="a name", suite="ssda903/header@2024-25", log=False
+            ),
+        ),
+        (
+            "validate_data: unknown suite",
+            lambda: csc_mlflow.validate_data(
+                header, name="header", suite="ssda903/nope@2024-25", log=False
+            ),
+        ),
+        (
+            "validate_data: dates as text",
+            lambda: csc_mlflow.validate_data(
+                header.astype({"DOB": str}),
+                name="header",
+                suite="ssda903/header@2024-25",
+                log=False,
+            ),
+        ),
+        (
+            "validate_data: no run to log to",
+            lambda: csc_mlflow.validate_data(header, name="header", suite="ssda903/header@2024-25"),
+        ),
+        (
+            "evaluate_fairness: labels as text",
+            lambda: csc_mlflow.evaluate_fairness(
+                np.array(["y", "n"]),
+                np.array([1, 0]),
+                sensitive_features=pd.DataFrame({"g": ["a", "b"]}),
+                run_id="r",
+            ),
+        ),
+        (
+            "evaluate_fairness: no run",
+            lambda: csc_mlflow.evaluate_fairness(
+                [1, 0], [1, 0], sensitive_features=pd.DataFrame({"g": ["a", "b"]})
+            ),
+        ),
+        ("get_status: unknown run", lambda: csc_mlflow.get_status("0" * 32)),
+        ("gate.history: unknown model", lambda: csc_mlflow.gate.history("no-such-model")),
+        (
+            "make_ssda903: no children",
+            lambda: make_ssda903(0),
+        ),
+    ]
+
+
+def test_every_public_error_is_ours_and_names_its_subject(tracking: str, tmp_path: Any) -> None:
+    for label, call in _bad_calls(tmp_path):
+        with pytest.raises(CscMlflowError) as caught:
+            call()
+        error = caught.value
+        subject = (error.path, error.key, error.column, error.run_id)
+        assert any(x is not None for x in subject), (label, str(error))
+        assert "Traceback" not in str(error)

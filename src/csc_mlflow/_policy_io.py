@@ -90,7 +90,8 @@ def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
     if found is None:
         raise PolicyNotFoundError(
             f"no governance policy found: pass one explicitly, set {POLICY_ENV}, or create "
-            f"{Path.cwd() / POLICY_FILENAME} ('csc-mlflow policy validate' checks it)."
+            f"{Path.cwd() / POLICY_FILENAME} ('csc-mlflow policy validate' checks it).",
+            path=Path.cwd() / POLICY_FILENAME,
         )
     try:
         text = found.read_text(encoding="utf-8")

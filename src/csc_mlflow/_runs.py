@@ -67,7 +67,8 @@ def active_run_id(run_id: str | None, action: str) -> str:
     if active is None:
         raise NoActiveRunError(
             f"no active MLflow run: {action} inside 'with csc_mlflow.governed_run():' "
-            "or pass run_id=..."
+            "or pass run_id=...",
+            key="run_id",
         )
     return str(active.info.run_id)
 

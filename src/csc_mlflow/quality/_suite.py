@@ -129,7 +129,7 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise SuiteError(f"{source}: not valid JSON ({exc})") from exc
+            raise SuiteError(f"{source}: not valid JSON ({exc})", key=str(source)) from exc
         data = _from_gx_json(data, source)
     else:
         try:
@@ -137,7 +137,8 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         except yaml.YAMLError as exc:
             at = yaml_where(exc)
             raise SuiteError(
-                f"{source}: {at}not valid YAML ({getattr(exc, 'problem', exc)})"
+                f"{source}: {at}not valid YAML ({getattr(exc, 'problem', exc)})",
+                key=str(source),
             ) from exc
     return _check(data, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
@@ -153,7 +154,8 @@ def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
             close = difflib.get_close_matches(str(ref), shipped_suites(), n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise SuiteError(
-                f"no shipped suite {ref!r}; shipped: {', '.join(shipped_suites())}.{hint}"
+                f"no shipped suite {ref!r}; shipped: {', '.join(shipped_suites())}.{hint}",
+                key=str(ref),
             )
         return resource.read_text(encoding="utf-8"), f"{ref} (shipped)"
     path = Path(ref)
@@ -164,14 +166,17 @@ def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
     except OSError as exc:
         raise SuiteError(
             f"{path}: cannot read the suite ({exc.strerror}); give a path to a suite file or a "
-            f"shipped suite such as {shipped_suites()[0]}"
+            f"shipped suite such as {shipped_suites()[0]}",
+            key=str(path),
         ) from exc
 
 
 def _from_gx_json(data: Any, source: str) -> dict[str, Any]:
     """GX's own suite JSON (``name``, ``expectations: [{type, kwargs, meta}]``) to ours."""
     if not isinstance(data, dict) or "expectations" not in data:
-        raise SuiteError(f"{source}: expected a GX suite object with 'expectations'")
+        raise SuiteError(
+            f"{source}: expected a GX suite object with 'expectations'", key=str(source)
+        )
     return {
         "name": data.get("name") or data.get("expectation_suite_name") or Path(source).stem,
         "collection_year": (data.get("meta") or {}).get("collection_year"),
@@ -200,31 +205,43 @@ def expectation_classes() -> dict[str, type]:
 
 def _check(data: Any, source: str, sha256: str) -> Suite:
     if not isinstance(data, dict):
-        raise SuiteError(f"{source}: expected a mapping with 'name' and 'expectations'")
+        raise SuiteError(
+            f"{source}: expected a mapping with 'name' and 'expectations'", key=str(source)
+        )
     unknown = [k for k in data if k not in SUITE_KEYS]
     if unknown:
-        raise SuiteError(f"{source}: unknown key {unknown[0]!r}; allowed: {', '.join(SUITE_KEYS)}")
+        raise SuiteError(
+            f"{source}: unknown key {unknown[0]!r}; allowed: {', '.join(SUITE_KEYS)}",
+            key=str(source),
+        )
     if (
         not data.get("name")
         or not isinstance(data.get("expectations"), list)
         or not data["expectations"]
     ):
-        raise SuiteError(f"{source}: a suite needs a 'name' and a non-empty list of 'expectations'")
+        raise SuiteError(
+            f"{source}: a suite needs a 'name' and a non-empty list of 'expectations'",
+            key=str(source),
+        )
     columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
     for column, kind in columns.items():
         if kind not in ("date", "text", "number"):
             raise SuiteError(
-                f"{source}: columns.{column}: expected date, text or number; found {kind!r}"
+                f"{source}: columns.{column}: expected date, text or number; found {kind!r}",
+                key=str(source),
             )
     derived: dict[str, tuple[str, str, str]] = {}
     for column, spec in (data.get("derived") or {}).items():
         if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in DERIVATIONS:
             raise SuiteError(
-                f"{source}: derived.{column}: expected one of {', '.join(DERIVATIONS)}"
+                f"{source}: derived.{column}: expected one of {', '.join(DERIVATIONS)}",
+                key=str(source),
             )
         how, args = next(iter(spec.items()))
         if not isinstance(args, list) or len(args) != 2:
-            raise SuiteError(f"{source}: derived.{column}.{how}: expected two column names")
+            raise SuiteError(
+                f"{source}: derived.{column}.{how}: expected two column names", key=str(source)
+            )
         derived[str(column)] = (how, str(args[0]), str(args[1]))
     classes = expectation_classes()
     rules = []
@@ -251,25 +268,29 @@ def _check_entry(
     from pydantic.v1 import ValidationError as V1ValidationError
 
     if not isinstance(entry, dict):
-        raise SuiteError(f"{where}: expected a mapping with type, kwargs and meta")
+        raise SuiteError(f"{where}: expected a mapping with type, kwargs and meta", key=str(where))
     unknown = [k for k in entry if k not in ENTRY_KEYS]
     if unknown:
-        raise SuiteError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(ENTRY_KEYS)}")
+        raise SuiteError(
+            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(ENTRY_KEYS)}", key=str(where)
+        )
     kind = entry.get("type")
     if kind not in classes:
         close = difflib.get_close_matches(str(kind), list(classes), n=3, cutoff=0.6)
         hint = f"; closest: {', '.join(close)}" if close else ""
-        raise SuiteError(f"{where}.type: unknown expectation type {kind!r}{hint}")
+        raise SuiteError(f"{where}.type: unknown expectation type {kind!r}{hint}", key=str(where))
     meta = entry.get("meta") or {}
     missing = [k for k in META_KEYS if not meta.get(k)]
     if missing:
         raise SuiteError(
             f"{where}.meta: missing {', '.join(missing)} (every rule names its DfE id, "
-            "a plain-English description and a severity)"
+            "a plain-English description and a severity)",
+            key=str(where),
         )
     if meta["severity"] not in ("error", "query"):
         raise SuiteError(
-            f"{where}.meta.severity: expected error or query; found {meta['severity']!r}"
+            f"{where}.meta.severity: expected error or query; found {meta['severity']!r}",
+            key=str(where),
         )
     kwargs = dict(entry.get("kwargs") or {})
     try:
@@ -278,10 +299,11 @@ def _check_entry(
         first = exc.errors()[0]
         argument = ".".join(str(p) for p in first["loc"]) or "kwargs"
         raise SuiteError(
-            f"{where}.kwargs.{argument}: {first['msg']} (found {first.get('input')!r})"
+            f"{where}.kwargs.{argument}: {first['msg']} (found {first.get('input')!r})",
+            key=str(where),
         ) from None
     except (TypeError, ValueError) as exc:
-        raise SuiteError(f"{where}.kwargs: {exc}") from None
+        raise SuiteError(f"{where}.kwargs: {exc}", key=str(where)) from None
     return Rule(
         rule=str(meta["rule"]),
         severity=meta["severity"],

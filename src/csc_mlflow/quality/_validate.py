@@ -138,16 +138,20 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
     matches), an empty frame, dates held as text, a suite for another collection year.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame to validate; found {type(frame).__name__}")
+        raise DataError(
+            f"expected a pandas DataFrame to validate; found {type(frame).__name__}", key="data"
+        )
     if collection_year and suite.collection_year and collection_year != suite.collection_year:
         raise DataError(
             f"suite {suite.ref} is written for collection year {suite.collection_year} but the "
-            f"data is for {collection_year}; use {suite.name}@{collection_year}"
+            f"data is for {collection_year}; use {suite.name}@{collection_year}",
+            key="collection_year",
         )
     if frame.empty:
         raise DataError(
             f"the dataset is empty (0 rows); suite {suite.ref} has nothing to check. "
-            "Check the extract or the filter that produced it."
+            "Check the extract or the filter that produced it.",
+            key="data",
         )
     present = [str(c) for c in frame.columns]
     for column in suite.required_columns():
