@@ -47,12 +47,30 @@ def data_quality_status_tag(dataset: str) -> str:
     return f"csc.dq.{dataset}.status"
 
 
+def fairness_status_tag(name: str) -> str:
+    """Tag holding the status of the fairness evaluation called ``name``."""
+    return f"csc.fairness.{name}.status"
+
+
+LEDGER_TAG_PREFIX: Final = "csc.gate.ledger."
+
+
+def ledger_tag(seq: int) -> str:
+    """Model-version tag holding ledger entry ``seq``."""
+    return f"{LEDGER_TAG_PREFIX}{seq:06d}"
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def fairness_metric(feature: str, metric: str, aggregate: str) -> str:
+def fairness_metric(feature: str, disparity: str) -> str:
     """Metric name such as ``csc.fairness.ethnicity.selection_rate_difference``."""
-    return f"csc.fairness.{feature}.{metric}_{aggregate}"
+    return f"csc.fairness.{feature}.{disparity}"
+
+
+def data_quality_metric(dataset: str, figure: str) -> str:
+    """Metric name such as ``csc.dq.episodes.rules_failed``."""
+    return f"csc.dq.{dataset}.{figure}"
 
 
 # --- statuses --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from csc_mlflow import _names as names
 from csc_mlflow._evidence import LedgerEntry, utc_now
 from csc_mlflow._gate_decision import GateDecision
 from csc_mlflow._runs import tracking_client
@@ -33,7 +34,7 @@ __all__ = [
     "entry_digest",
 ]
 
-LEDGER_PREFIX: Final = "csc.gate.ledger."
+LEDGER_PREFIX: Final = names.LEDGER_TAG_PREFIX
 SUMMARY_MARK: Final = "<!-- csc-mlflow governance summary -->"
 
 
@@ -146,7 +147,7 @@ class RegistryStore:
         self.client.set_model_version_tag(
             decision.model,
             decision.version,
-            f"{LEDGER_PREFIX}{entry.seq:06d}",
+            names.ledger_tag(entry.seq),
             json.dumps(entry.to_json(), sort_keys=True),
         )
         return entry

@@ -131,7 +131,7 @@ def evaluate_fairness(
     writer.log_record(run_id, names.fairness_path(name), record, attachments=charts)
     writer.log_summary(
         run_id,
-        tags={f"csc.fairness.{name}.status": result.status},
+        tags={names.fairness_status_tag(name): result.status},
         metrics=result.mlflow_metrics(),
         model_id=model_id,
     )

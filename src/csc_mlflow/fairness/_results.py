@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
     EstimateRecord,
     FairnessPayload,
@@ -169,7 +170,7 @@ class FairnessResult:
         for f in self.features:
             for metric, estimate in f.disparities.items():
                 if estimate.value is not None:
-                    out[f"csc.fairness.{f.feature}.{metric}"] = float(estimate.value)
+                    out[names.fairness_metric(f.feature, metric)] = float(estimate.value)
         return out
 
 

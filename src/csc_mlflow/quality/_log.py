@@ -156,9 +156,9 @@ def _write(writer: RunWriter, run_id: str, body: DataQualityPayload, policy: Pol
     metrics: dict[str, float] = {}
     if body.summary is not None:
         metrics = {
-            f"csc.dq.{body.name}.rules_evaluated": body.summary.rules_evaluated,
-            f"csc.dq.{body.name}.rules_failed": body.summary.rules_failed,
-            f"csc.dq.{body.name}.success_percent": body.summary.success_percent,
+            names.data_quality_metric(body.name, "rules_evaluated"): body.summary.rules_evaluated,
+            names.data_quality_metric(body.name, "rules_failed"): body.summary.rules_failed,
+            names.data_quality_metric(body.name, "success_percent"): body.summary.success_percent,
         }
     writer.log_summary(
         run_id, tags={names.data_quality_status_tag(body.name): body.status}, metrics=metrics
