@@ -497,3 +497,84 @@ def test_parse_policy_signoff_by_risk() -> None:
     policy = parse_policy(POLICY)
     assert policy.ethics is not None
     assert policy.ethics.signoff["high"] == ("accountable_officer", "data_protection_officer")
+
+
+def test_an_incomplete_triage_fails_closed_unknown_risk_and_possible_flags() -> None:
+    """Hole 6 of the evidence issue: four answers missing gave risk 'low' and no flags."""
+    missing = ("question0", "question1", "question4", "question5")
+    result = evaluate_triage(answers(drop=missing))
+    assert result.problems
+    assert result.risk == "unknown"
+    assert result.risk_reasons[0].startswith("the triage is incomplete")
+    assert result.flagged, "rules the missing answers could trigger must count as triggered"
+    assert any("not yet ruled out: unanswered" in r for f in result.flagged for r in f.rationales)
+    complete = evaluate_triage(QUIET)
+    assert complete.flagged == ()  # a complete quiet triage still flags nothing
+    assert set(complete.flagged_keys) <= set(result.flagged_keys)
+
+
+@pytest.mark.parametrize("drop", [("question0",), ("question4",), ("question9",), ("question10",)])
+def test_dropping_any_one_answer_never_flags_fewer_themes(drop: tuple[str, ...]) -> None:
+    for changes in ({}, {"question4": True}, {"question9": ["item1"]}):
+        full = evaluate_triage(answers(**changes))
+        partial = evaluate_triage(answers(drop=drop, **changes))
+        if partial.problems:
+            assert set(full.flagged_keys) <= set(partial.flagged_keys), (drop, changes)
+            assert partial.risk == "unknown"
+
+
+def test_an_incomplete_triage_needs_the_high_risk_signoffs(tmp_path: Path) -> None:
+    policy = _write(
+        tmp_path,
+        answers(drop=("question0",)),
+        {
+            "review_by": "2027-06-30",
+            "answers": _all_answers(*ALL),
+            "signoffs": [{"name": "A", "role": "accountable_officer", "date": "2026-11-01"}],
+        },
+    )
+    decision = check_ethics(policy, today=date(2026, 11, 24))
+    assert any(
+        r.subject == "sign-off by data_protection_officer" and r.outcome == "failed"
+        for r in decision.reasons
+    )
+
+
+@pytest.mark.parametrize(
+    ("workbook", "extra_policy", "code"),
+    [
+        ({"review_by": "9999-12-31"}, "", "review.implausible"),
+        (
+            {
+                "review_by": "2027-06-30",
+                "signoffs": [{"name": "A", "role": "accountable_officer", "date": "2099-01-01"}],
+            },
+            "",
+            "signoff.future",
+        ),
+        (
+            {
+                "review_by": "2027-06-30",
+                "signoffs": [{"name": "A", "role": "accountable_officer", "date": "2025-01-01"}],
+            },
+            "  review_max_age_days: 365\n",
+            "review.stale",
+        ),
+        ({"review_by": "2028-06-30"}, "  review_max_age_days: 365\n", "review.implausible"),
+    ],
+    ids=["review-by-9999", "signed-in-2099", "signed-too-long-ago", "review-beyond-max-age"],
+)
+def test_implausible_or_stale_dates_block(
+    tmp_path: Path, workbook: dict[str, Any], extra_policy: str, code: str
+) -> None:
+    body = {"answers": _all_answers(*ALL), **workbook}
+    body.setdefault(
+        "signoffs", [{"name": "A", "role": "accountable_officer", "date": "2026-11-01"}]
+    )
+    policy = _write(tmp_path, QUIET, body)
+    if extra_policy:
+        (tmp_path / "governance.yaml").write_text(POLICY + extra_policy)
+        policy = csc_mlflow.load_policy(tmp_path / "governance.yaml")
+    decision = check_ethics(policy, today=date(2026, 11, 24))
+    assert code in {r.code for r in decision.reasons}, decision.reasons
+    assert decision.status == "failed"

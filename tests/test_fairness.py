@@ -359,7 +359,9 @@ def test_without_disparity_no_threshold_fails_beyond_the_intervals(seed: int) ->
     policy = parse_policy(THRESHOLDS)
     frame, y = _synthetic({}, seed=seed)
     result = compute_fairness(y, y, frame, fairness=policy.fairness)
-    assert [t.verdict for t in result.thresholds] == ["pass", "pass"], result.reasons
+    verdicts = [t.verdict for t in result.thresholds]
+    assert "breaches" not in verdicts, result.reasons
+    assert set(verdicts) <= {"meets", "inconclusive"}
 
 
 def test_suppression_rules_on_a_crafted_table() -> None:
@@ -421,10 +423,12 @@ def test_evaluate_fairness_logs_evidence_without_small_counts(
         result = csc_mlflow.evaluate_fairness(
             y, y, sensitive_features=frame, model_id=info.model_id
         )
-    assert result.status == "insufficient_evidence"
+    # Equal rates, but 30 and 60 children cannot confirm a ratio of at least 0.8: inconclusive.
+    assert result.status == "inconclusive"
+    assert [t.verdict for t in result.thresholds] == ["inconclusive", "inconclusive"]
     client = MlflowClient()
     data = client.get_run(run.info.run_id).data
-    assert data.tags["csc.fairness.model.status"] == "insufficient_evidence"
+    assert data.tags["csc.fairness.model.status"] == "inconclusive"
     assert data.metrics["csc.fairness.ethnicity.demographic_parity_ratio"] == pytest.approx(1.0)
     model = client.get_logged_model(info.model_id)
     assert "csc.fairness.ethnicity.demographic_parity_ratio" in {m.key for m in model.metrics}
@@ -606,3 +610,77 @@ def test_weights_must_be_finite_non_negative_and_not_all_zero(
     with pytest.raises(DataError, match=message) as caught:
         compute_fairness([1, 0, 1, 0], [1, 1, 0, 0], frame, sample_weight=weights)
     assert caught.value.key == "sample_weight"
+
+
+def test_a_group_never_selected_is_not_a_pass_when_the_interval_is_wide() -> None:
+    """Hole 1 of the evidence issue: ratio 0.000 (0.000 to 1.000) read PASS under 'interval'."""
+    policy = parse_policy(THRESHOLDS)
+    frame = pd.DataFrame({"ETHNIC": ["WBRI"] * 40 + ["BAFR"] * 12})
+    y_true = np.r_[np.ones(20, int), np.zeros(20, int), np.ones(6, int), np.zeros(6, int)]
+    y_pred = np.r_[np.ones(20, int), np.zeros(20, int), np.zeros(12, int)]  # Black never selected
+    result = compute_fairness(y_true, y_pred, frame, fairness=policy.fairness)
+    ratio = next(t for t in result.thresholds if t.metric == "demographic_parity_ratio")
+    assert ratio.estimate.value == 0.0
+    assert ratio.verdict != "meets"
+    assert result.status in ("failed", "inconclusive")
+    assert "straddles" in ratio.message or "breached" in ratio.message
+
+
+def test_all_negative_labels_and_predictions_are_inconclusive_not_a_pass() -> None:
+    policy = parse_policy(THRESHOLDS + "\n    - {metric: equalized_odds_difference, max: 0.1}")
+    frame = pd.DataFrame({"ETHNIC": ["WBRI"] * 40 + ["BAFR"] * 40})
+    zeros = np.zeros(80, int)
+    result = compute_fairness(zeros, zeros, frame, fairness=policy.fairness)
+    odds = next(t for t in result.thresholds if t.metric == "equalized_odds_difference")
+    assert odds.verdict == "inconclusive"
+    assert "cannot be computed" in odds.message
+    assert result.status == "inconclusive"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "judge", "expected"),
+    [
+        (0.85, 0.95, "interval", "meets"),
+        (0.50, 0.70, "interval", "breaches"),
+        (0.70, 0.95, "interval", "inconclusive"),
+        (0.85, 0.95, "point", "meets"),
+        (0.50, 0.70, "point", "breaches"),
+        (0.70, 0.95, "point", "inconclusive"),
+    ],
+)
+def test_three_verdicts_from_the_interval(
+    low: float, high: float, judge: str, expected: str
+) -> None:
+    from csc_mlflow._policy import FairnessThreshold
+    from csc_mlflow.fairness import Estimate, FeatureResult
+    from csc_mlflow.fairness._thresholds import _verdict_for
+
+    threshold = FairnessThreshold(metric="demographic_parity_ratio", min=0.8, judge=judge)
+    feature = FeatureResult("eth", ("ETHNIC",), (), {})
+    estimate = Estimate((low + high) / 2, low, high, ("a", "b"))
+    verdict, message = _verdict_for(threshold, feature, estimate, "min", 0.8, "95%")
+    assert verdict == expected, message
+    if expected == "inconclusive":
+        assert "times as many children" in message
+
+
+def test_inconclusive_blocks_an_alias_unless_the_policy_says_warn() -> None:
+    from csc_mlflow import evaluate
+    from csc_mlflow._evidence import EvidenceItem, RunEvidence
+
+    text = (
+        THRESHOLDS
+        + "\ngate:\n  champion: {require: [fairness]}\n  trial: {require: [fairness], inconclusive: warn}\n"
+    )
+    policy = parse_policy(text)
+    frame = pd.DataFrame({"ETHNIC": ["WBRI"] * 40 + ["BAFR"] * 40})
+    zeros = np.zeros(80, int)
+    payload = compute_fairness(zeros, zeros, frame, fairness=policy.fairness).payload()
+    evidence = RunEvidence(
+        run_status="FINISHED",
+        items=(EvidenceItem("governance/fairness/model.json", "csc.fairness", payload),),
+        policy_sha256=policy.sha256,
+    )
+    assert evaluate(policy, evidence, alias="champion").status == "incomplete"
+    assert evaluate(policy, evidence, alias="trial").status == "passed"
+    assert evaluate(policy, evidence).status == "incomplete"

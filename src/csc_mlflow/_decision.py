@@ -9,7 +9,7 @@ Pure: imports nothing from MLflow, Great Expectations or fairlearn.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from csc_mlflow._evidence import (
@@ -32,6 +32,7 @@ _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
     "failed": "failed",
     "incomplete": "incomplete",
     "insufficient_evidence": "incomplete",
+    "inconclusive": "incomplete",
 }
 
 
@@ -125,6 +126,7 @@ def evaluate(
         )
 
     allow_warnings = True
+    inconclusive_blocks = True
     if alias is not None and alias not in policy.gate:
         known = ", ".join(sorted(policy.gate)) or "none"
         reasons.append(
@@ -141,11 +143,16 @@ def evaluate(
         required = requirements_for(policy, alias)
         if alias is not None:
             allow_warnings = policy.gate[alias].allow_warnings
+            inconclusive_blocks = policy.gate[alias].inconclusive == "block"
 
     reasons.extend(_missing(policy, evidence, required))
     judged = evidence.items if alias is None else _required_items(evidence, required)
     for item in judged:
-        reasons.extend(_judge_item(item, allow_warnings=allow_warnings))
+        reasons.extend(
+            _judge_item(
+                item, allow_warnings=allow_warnings, inconclusive_blocks=inconclusive_blocks
+            )
+        )
     reasons.extend(_signoffs(policy, evidence, alias=alias, required=required, today=today))
 
     if any(r.outcome == "failed" for r in reasons):
@@ -201,7 +208,9 @@ def _describe_requirement(requirement: str) -> str:
     )
 
 
-def _judge_item(item: EvidenceItem, *, allow_warnings: bool) -> list[Reason]:
+def _judge_item(
+    item: EvidenceItem, *, allow_warnings: bool, inconclusive_blocks: bool
+) -> list[Reason]:
     subject = item.requirement
     if item.status not in _STATUS_OUTCOME:
         return [
@@ -216,6 +225,8 @@ def _judge_item(item: EvidenceItem, *, allow_warnings: bool) -> list[Reason]:
     outcome = _STATUS_OUTCOME[item.status]
     if outcome is None:
         return []
+    if item.status == "inconclusive" and not inconclusive_blocks:
+        outcome = "warning"
     if outcome == "warning" and not allow_warnings:
         outcome = "failed"
     details = item.reasons or (f"status {item.status}",)
@@ -243,6 +254,8 @@ def _signoffs(
             if isinstance(i.payload, TriagePayload)
         ]
         risk = (triages[0].risk or "default") if triages else "default"
+        if risk == "unknown":  # an incomplete triage is treated as high risk
+            risk = "high"
         by_risk = policy.ethics.signoff
         roles.extend(by_risk.get(risk, by_risk.get("default", ())))  # type: ignore[call-overload]
     if alias is not None and alias in policy.gate:
@@ -287,6 +300,7 @@ def _signoffs(
                     "failed",
                 )
             )
+    reasons.extend(_implausible_dates(policy, workbook, today))
     review_by = workbook.review_by
     if review_by:
         try:
@@ -301,7 +315,19 @@ def _signoffs(
                 )
             )
         else:
-            if due < today:
+            horizon = _review_horizon(policy)
+            if due > today + timedelta(days=horizon):
+                reasons.append(
+                    Reason(
+                        "review.implausible",
+                        "review date",
+                        f"the workbook's review date {due.isoformat()} is more than {horizon} "
+                        "days away; set a review date within the policy's horizon "
+                        "(ethics.review_max_age_days)",
+                        "failed",
+                    )
+                )
+            elif due < today:
                 reasons.append(
                     Reason(
                         "review.expired",
@@ -311,4 +337,48 @@ def _signoffs(
                         "failed",
                     )
                 )
+    return reasons
+
+
+DEFAULT_REVIEW_HORIZON_DAYS: Final = 1826
+"""How far ahead a review date may lie (five years) when the policy sets no
+``ethics.review_max_age_days``."""
+
+
+def _review_horizon(policy: Policy) -> int:
+    configured = policy.ethics.review_max_age_days if policy.ethics is not None else None
+    return configured or DEFAULT_REVIEW_HORIZON_DAYS
+
+
+def _implausible_dates(policy: Policy, workbook: WorkbookPayload, today: date) -> list[Reason]:
+    """Sign-offs dated in the future, and sign-offs older than the policy allows."""
+    reasons = []
+    dated = []
+    for signoff in workbook.signoffs:
+        try:
+            when = date.fromisoformat(signoff.date)
+        except ValueError:
+            continue  # the workbook evaluation already reported it
+        dated.append(when)
+        if when > today:
+            reasons.append(
+                Reason(
+                    "signoff.future",
+                    f"sign-off by {signoff.role}",
+                    f"the sign-off by the {signoff.role.replace('_', ' ')} is dated "
+                    f"{when.isoformat()}, after today; a sign-off records a review that happened",
+                    "failed",
+                )
+            )
+    limit = policy.ethics.review_max_age_days if policy.ethics is not None else None
+    if limit is not None and dated and max(dated) < today - timedelta(days=limit):
+        reasons.append(
+            Reason(
+                "review.stale",
+                "review date",
+                f"the latest sign-off is dated {max(dated).isoformat()}, more than {limit} days "
+                "ago (ethics.review_max_age_days); review the workbook and sign it off again",
+                "failed",
+            )
+        )
     return reasons

@@ -290,6 +290,7 @@ class AliasRequirements(_Model):
     require: tuple[NonEmptyStr, ...] = ()
     signoff: tuple[Role, ...] = ()
     allow_warnings: bool = True
+    inconclusive: Literal["block", "warn"] = "block"
     waivers: dict[NonEmptyStr, tuple[Role, ...]] = Field(default_factory=dict)
 
     @field_validator("require")

@@ -39,8 +39,17 @@ __all__ = [
     "WorkbookPayload",
 ]
 
-EvidenceStatus = Literal["passed", "warnings", "failed", "incomplete", "insufficient_evidence"]
-EVIDENCE_STATUSES: Final = ("passed", "warnings", "failed", "incomplete", "insufficient_evidence")
+EvidenceStatus = Literal[
+    "passed", "warnings", "failed", "incomplete", "insufficient_evidence", "inconclusive"
+]
+EVIDENCE_STATUSES: Final = (
+    "passed",
+    "warnings",
+    "failed",
+    "incomplete",
+    "insufficient_evidence",
+    "inconclusive",
+)
 
 
 class _Payload(Record):
@@ -147,7 +156,7 @@ class ThresholdRecord(Record):
     judge: str
     against: str
     estimate: EstimateRecord
-    verdict: str
+    verdict: Literal["meets", "breaches", "inconclusive"]
     message: str
 
 

@@ -33,6 +33,35 @@ def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
     return isinstance(answer, list) and condition["includes"] in answer
 
 
+def could_hold(condition: Condition, answers: Mapping[str, Any], unknown: Set[str]) -> bool:
+    """Whether ``condition`` could hold once the ``unknown`` questions are answered.
+
+    Three-valued: a leaf on an unknown question could go either way. Conservative where one
+    question appears twice (each appearance may take its own value), so it never misses a
+    flag that some answers would raise.
+    """
+    return _outcomes(condition, answers, unknown)[0]
+
+
+def _outcomes(
+    condition: Condition, answers: Mapping[str, Any], unknown: Set[str]
+) -> tuple[bool, bool]:
+    """(could be true, could be false)."""
+    if "all" in condition:
+        parts = [_outcomes(c, answers, unknown) for c in condition["all"]]
+        return all(t for t, _ in parts), any(f for _, f in parts)
+    if "any" in condition:
+        parts = [_outcomes(c, answers, unknown) for c in condition["any"]]
+        return any(t for t, _ in parts), all(f for _, f in parts)
+    if "not" in condition:
+        true, false = _outcomes(condition["not"], answers, unknown)
+        return false, true
+    if condition["q"] in unknown:
+        return True, True
+    value = holds(condition, answers)
+    return value, not value
+
+
 def referenced(condition: Condition) -> tuple[str, ...]:
     """The question ids a condition reads."""
     for key in ("all", "any"):

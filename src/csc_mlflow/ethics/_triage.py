@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from csc_mlflow._evidence import FlaggedThemeRecord, TriagePayload
-from csc_mlflow.ethics._conditions import holds, referenced
+from csc_mlflow.ethics._conditions import could_hold, holds, referenced
 from csc_mlflow.ethics._definition import Question, TriageDefinition, triage_definition
 
-RiskLevel = Literal["low", "medium", "high"]
+RiskLevel = Literal["low", "medium", "high", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,25 @@ def evaluate_triage(
             problems.append(wrong)
         else:
             usable[question.id] = value
-    flagged, risk_reasons = _apply_rules(definition, usable)
-    if risk_reasons:
-        risk: RiskLevel = "high"
-    elif flagged:
-        risk = "medium"
+    if problems:
+        # Fail closed: until every question is answered, a rule that the missing answers
+        # could trigger counts as triggered, and the risk is unknown (treated as high).
+        unknown = frozenset(q.id for q in definition.questions if q.id not in usable)
+        flagged, risk_reasons = _apply_rules(definition, usable, unknown=unknown)
+        risk: RiskLevel = "unknown"
+        risk_reasons.insert(
+            0,
+            "the triage is incomplete, so its risk level is unknown and treated as high until "
+            "every question is answered",
+        )
     else:
-        risk = "low"
+        flagged, risk_reasons = _apply_rules(definition, usable)
+        if risk_reasons:
+            risk = "high"
+        elif flagged:
+            risk = "medium"
+        else:
+            risk = "low"
     return TriageResult(
         definition_version=definition.version,
         answers=dict(usable),
@@ -147,16 +159,26 @@ def evaluate_triage(
 
 
 def _apply_rules(
-    definition: TriageDefinition, answers: Mapping[str, Any]
+    definition: TriageDefinition,
+    answers: Mapping[str, Any],
+    *,
+    unknown: frozenset[str] = frozenset(),
 ) -> tuple[tuple[FlaggedTheme, ...], list[str]]:
+    """The themes the rules flag; with ``unknown`` questions, every rule they could trigger."""
     hits: dict[str, tuple[list[str], list[str]]] = {}
     risk_reasons: list[str] = []
     for rule in definition.rules:
-        if not holds(rule.when, answers):
+        if holds(rule.when, answers):
+            rationale = rule.rationale
+            if rule.rationale_when_unanswered and not any(
+                q in answers for q in referenced(rule.when)
+            ):
+                rationale = rule.rationale_when_unanswered
+        elif unknown and could_hold(rule.when, answers, unknown):
+            missing = ", ".join(q for q in dict.fromkeys(referenced(rule.when)) if q in unknown)
+            rationale = f"not yet ruled out: unanswered {missing} could trigger it. {rule.rationale}"
+        else:
             continue
-        rationale = rule.rationale
-        if rule.rationale_when_unanswered and not any(q in answers for q in referenced(rule.when)):
-            rationale = rule.rationale_when_unanswered
         if rule.raises_risk:
             risk_reasons.append(f"{rule.id}: {rationale}")
         for theme in rule.themes:

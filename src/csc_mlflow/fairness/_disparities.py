@@ -68,10 +68,13 @@ def feature_result(
             continue
         for kind, pick in (("difference", max), ("ratio", min)):
             candidates = [disparities[f"{p}_{kind}"] for p in parts]
+            # The worst component, as fairlearn. With undefined rates withheld (the default),
+            # undefined if any component is: degenerate labels in a group must not let the
+            # other component decide alone. With fairlearn's zero convention, as fairlearn.
             defined = [c for c in candidates if c.value is not None]
-            # As fairlearn: the worst of the components that are defined.
+            complete = len(defined) == len(candidates) or (undefined == "zero" and defined)
             disparities[f"{named}_{kind}"] = (
-                pick(defined, key=lambda e: e.value or 0.0) if defined else Estimate(None)
+                pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
             )
         if reference is not None and all(
             f"{p}_difference_to_reference" in disparities for p in parts
@@ -79,8 +82,9 @@ def feature_result(
             for kind, pick in (("difference", max), ("ratio", min)):
                 candidates = [disparities[f"{p}_{kind}_to_reference"] for p in parts]
                 defined = [c for c in candidates if c.value is not None]
+                complete = len(defined) == len(candidates) or (undefined == "zero" and defined)
                 disparities[f"{named}_{kind}_to_reference"] = (
-                    pick(defined, key=lambda e: e.value or 0.0) if defined else Estimate(None)
+                    pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
                 )
     return FeatureResult(name, columns, tuple(groups), disparities, reference)
 

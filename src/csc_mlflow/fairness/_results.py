@@ -34,7 +34,7 @@ __all__ = [
     "published_counts",
 ]
 
-Verdict = Literal["pass", "breach", "insufficient_evidence"]
+Verdict = Literal["meets", "breaches", "inconclusive"]
 
 
 @dataclass(frozen=True)

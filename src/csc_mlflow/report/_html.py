@@ -212,7 +212,7 @@ def _fairness(payloads: list[FairnessPayload]) -> str:
         if p.thresholds:
             out.append(
                 _table(
-                    ["Feature", "Measure", "Required", "Value (interval)", "Verdict"],
+                    ["Feature", "Measure", "Required", "Value (interval)", "Verdict", "Why"],
                     [
                         [
                             _e(t.feature),
@@ -220,6 +220,7 @@ def _fairness(payloads: list[FairnessPayload]) -> str:
                             _e(("at least " if t.bound == "min" else "at most ") + str(t.limit)),
                             _e(_rate(t.estimate)),
                             "<strong>" + _e(t.verdict.upper()) + "</strong>",
+                            _e(t.message),
                         ]
                         for t in p.thresholds
                     ],
