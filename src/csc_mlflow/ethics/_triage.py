@@ -176,7 +176,9 @@ def _apply_rules(
                 rationale = rule.rationale_when_unanswered
         elif unknown and could_hold(rule.when, answers, unknown):
             missing = ", ".join(q for q in dict.fromkeys(referenced(rule.when)) if q in unknown)
-            rationale = f"not yet ruled out: unanswered {missing} could trigger it. {rule.rationale}"
+            rationale = (
+                f"not yet ruled out: unanswered {missing} could trigger it. {rule.rationale}"
+            )
         else:
             continue
         if rule.raises_risk:
