@@ -307,12 +307,17 @@ def test_small_groups_are_insufficient_evidence_and_withheld() -> None:
     )
     assert result.status == "insufficient_evidence"
     assert result.reasons == (
-        "g: group 'small' is below the minimum group size of 10: insufficient evidence to judge it",
+        "g: group 'Other (small groups)' is below the minimum group size of 10: insufficient "
+        "evidence to judge it",
     )
     payload = result.payload().to_json()
-    small = next(g for g in payload["features"][0]["groups"] if g["group"] == "small")
+    labels = [g["group"] for g in payload["features"][0]["groups"]]
+    assert "small" not in labels  # an undeclared raw value of a small group is never published
+    small = next(
+        g for g in payload["features"][0]["groups"] if g["group"] == "Other (small groups)"
+    )
     assert small == {
-        "group": "small",
+        "group": "Other (small groups)",
         "count": "c",
         "verdict": "insufficient_evidence",
         "metrics": None,
@@ -684,3 +689,34 @@ def test_inconclusive_blocks_an_alias_unless_the_policy_says_warn() -> None:
     assert evaluate(policy, evidence, alias="champion").status == "incomplete"
     assert evaluate(policy, evidence, alias="trial").status == "passed"
     assert evaluate(policy, evidence).status == "incomplete"
+
+
+def test_a_childs_raw_value_never_leaves_as_a_label() -> None:
+    """Hole 3 of the evidence issue: a group of one child published its raw value."""
+    frame = pd.DataFrame(
+        {
+            "religion": ["Christian"] * 40 + ["Muslim"] * 30 + ["CANARYFAITH"] + ["Sikh"] * 3,
+            "ETHNIC": ["WBRI"] * 74,
+        }
+    )
+    y = np.r_[np.ones(37, int), np.zeros(37, int)]
+    policy = parse_policy(
+        "version: 1\nproject: {name: a, owner: b}\nfairness:\n"
+        "  sensitive_features: {religion: {column: religion}, eth: {column: ETHNIC}}\n"
+        "  intersections: [[eth, religion]]\n"
+    )
+    result = compute_fairness(y, y, frame, fairness=policy.fairness)
+    text = json.dumps(result.payload().to_json())
+    assert "CANARYFAITH" not in text
+    assert "Sikh" not in text
+    assert "Other (small groups)" in text
+    assert "Christian" in text and "Muslim" in text  # large groups keep their label
+
+
+def test_an_identifier_as_a_sensitive_feature_is_refused_naming_the_feature() -> None:
+    frame = pd.DataFrame({"who": [f"child-{i}" for i in range(10_001)]})
+    y = np.zeros(10_001, int)
+    with pytest.raises(DataError, match="sensitive feature 'who' has more than 10,000") as caught:
+        compute_fairness(y, y, frame)
+    assert "child-" not in str(caught.value)
+    assert caught.value.key == "fairness.sensitive_features.who"

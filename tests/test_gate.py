@@ -127,7 +127,7 @@ def log_model(
     if workbook_file != "workbook.yaml":
         policy = {**POLICY, "ethics": {**POLICY["ethics"], "workbook": workbook_file}}
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(policy))
-    data = make_ssda903(300, seed=3, defects=defects or {})
+    data = make_ssda903(3000, seed=3, defects=defects or {})
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, len(data.header))
     pred = np.where(data.header["ETHNIC"].isin(["BAFR", "BCRB", "BOTH"]), 1, 0) if biased else y

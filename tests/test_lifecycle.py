@@ -247,3 +247,36 @@ def test_two_hundred_governed_runs_leave_no_per_run_state_behind(
     assert max(fingerprints for _, fingerprints in held) <= 64
     assert held[-1] == held[-50]  # flat, not growing with the number of runs
     assert _tags(run.info.run_id)[names.STATUS_TAG] == "passed"
+
+
+def test_a_model_carrying_example_rows_is_flagged_unless_the_policy_allows_it(
+    tracking: str, tmp_path: Path
+) -> None:
+    """Hole 4 of the evidence issue: three children's feature rows rode inside the model."""
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    rows = pd.DataFrame({"n_episodes": [1.0, 2.0, 3.0]})
+    model = DummyClassifier().fit(rows, [0, 1, 0])
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\nproject: {name: a, owner: b}\n")
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text(
+        "version: 1\nproject: {name: a, owner: b}\nmodels: {allow_input_example: true}\n"
+    )
+    outcomes = {}
+    for policy in (strict, lenient):
+        with csc_mlflow.governed_run(policy) as run:
+            mlflow.sklearn.log_model(
+                model, name="m", input_example=rows.head(2), pip_requirements=["scikit-learn"]
+            )
+        outcomes[policy.stem] = csc_mlflow.get_status(run.info.run_id)
+    flagged = outcomes["strict"]
+    assert flagged.status == "failed"
+    (reason,) = [r for r in flagged.decision.reasons if r.code == "model.input_example"]
+    assert "input_example.json" in reason.message
+    assert "serving_input_example.json" in reason.message
+    assert outcomes["lenient"].status == "passed"
+    with csc_mlflow.governed_run(strict) as run:
+        mlflow.sklearn.log_model(model, name="m", pip_requirements=["scikit-learn"])
+    assert csc_mlflow.get_status(run.info.run_id).status == "passed"

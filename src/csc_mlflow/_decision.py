@@ -105,6 +105,7 @@ def evaluate(
     reasons.extend(
         Reason("evidence.integrity", "evidence", problem, "failed") for problem in evidence.problems
     )
+    reasons.extend(_example_rows(policy, evidence))
     if evidence.policy_sha256 is None:
         reasons.append(
             Reason(
@@ -382,3 +383,22 @@ def _implausible_dates(policy: Policy, workbook: WorkbookPayload, today: date) -
             )
         )
     return reasons
+
+
+def _example_rows(policy: Policy, evidence: RunEvidence) -> list[Reason]:
+    """A logged model carrying example rows of its input, unless the policy allows it."""
+    if policy.models.allow_input_example:
+        return []
+    return [
+        Reason(
+            "model.input_example",
+            f"model {model.model_id}",
+            f"the logged model carries example rows of its input ({', '.join(model.example_files)}"
+            "), which for a children's social care model are children's records; log it with a "
+            "signature and no input_example (or set 'models: {allow_input_example: true}' if "
+            "the rows are synthetic)",
+            "failed",
+        )
+        for model in evidence.models
+        if model.example_files
+    ]

@@ -30,6 +30,7 @@ __all__ = [
     "EthicsPolicy",
     "FairnessPolicy",
     "FairnessThreshold",
+    "ModelsPolicy",
     "Policy",
     "Project",
     "SensitiveFeature",
@@ -319,6 +320,14 @@ def _check_requirement(item: str) -> None:
     )
 
 
+class ModelsPolicy(_Model):
+    """What a logged model may carry."""
+
+    allow_input_example: bool = False
+    """Whether a model may carry example rows of its input (``input_example.json``,
+    ``serving_input_example.json``): for CSC models those rows are children's records."""
+
+
 class SigningPolicy(_Model):
     """Ed25519 signing of the manifest, verified by the gate against ``public_key``."""
 
@@ -336,6 +345,7 @@ class Policy(_Model):
     ethics: EthicsPolicy | None = None
     gate: dict[NonEmptyStr, AliasRequirements] = Field(default_factory=dict)
     signing: SigningPolicy | None = None
+    models: ModelsPolicy = Field(default_factory=ModelsPolicy)
 
     _source: Path | None = PrivateAttr(default=None)
     _sha256: str = PrivateAttr(default="")

@@ -149,6 +149,19 @@ class RunWriter:
                     found[path] = Path(repo.download_artifacts(path, tmp)).read_bytes()
         return found
 
+    def model_files(self, model_id: str) -> tuple[str, ...]:
+        """The paths of every file of a logged model (relative to the model's folder)."""
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        model = self.client.get_logged_model(model_id)
+        repo = get_artifact_repository(model.artifact_location, tracking_uri=self.tracking_uri)
+        return tuple(sorted(self._list(repo, None)))
+
+    def logged_models(self, run: Any) -> dict[str, tuple[str, ...]]:
+        """Every model the run logged: its id and the paths of its files."""
+        outputs = run.outputs.model_outputs if run.outputs else []
+        return {o.model_id: self.model_files(o.model_id) for o in outputs}
+
     def download_governance(self, run_id: str) -> tuple[dict[str, bytes], list[str]]:
         """Every file under ``governance/`` in one download, or the problem that stopped it."""
         files: dict[str, bytes] = {}
@@ -234,7 +247,7 @@ class RunWriter:
         uri = artifact_uri or self.client.get_run(run_id).info.artifact_uri
         return get_artifact_repository(uri, tracking_uri=self.client.tracking_uri)
 
-    def _list(self, repo: Any, folder: str) -> list[str]:
+    def _list(self, repo: Any, folder: str | None) -> list[str]:
         found: list[str] = []
         for info in repo.list_artifacts(folder):
             if info.is_dir:

@@ -25,6 +25,7 @@ from csc_mlflow._evidence import (
     EvidenceItem,
     GovernanceDecision,
     ManifestEntry,
+    ModelFacts,
     Reason,
     RunEvidence,
     build_manifest,
@@ -77,6 +78,7 @@ class _Gathered:
     policy_problem: str | None
     files: dict[str, bytes]
     datasets: tuple[DatasetRef, ...]
+    models: tuple[ModelFacts, ...]
 
 
 def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision | None:
@@ -172,7 +174,11 @@ def _gather(writer: RunWriter, run: Any) -> _Gathered:
         )
         for d in (run.inputs.dataset_inputs if run.inputs else [])
     )
-    return _Gathered(policy, problem, files, datasets)
+    models = tuple(
+        ModelFacts(model_id=model_id, files=files_)
+        for model_id, files_ in writer.logged_models(run).items()
+    )
+    return _Gathered(policy, problem, files, datasets, models)
 
 
 def _fingerprint(gathered: _Gathered, mlflow_status: str) -> Any:
@@ -183,6 +189,7 @@ def _fingerprint(gathered: _Gathered, mlflow_status: str) -> Any:
             sorted((p, sha256_hex(d)) for p, d in gathered.files.items() if p not in _MADE_AT_SEAL)
         ),
         gathered.datasets,
+        gathered.models,
         gathered.policy.sha256 if gathered.policy else gathered.policy_problem,
         _ethics_sources(gathered.policy),
     )
@@ -230,6 +237,7 @@ def _decide(
         datasets=gathered.datasets,
         policy_sha256=run.data.tags.get(names.POLICY_SHA_TAG),
         problems=tuple(problems),
+        models=gathered.models,
     )
     return tuple(items), evaluate(gathered.policy, evidence)
 

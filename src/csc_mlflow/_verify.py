@@ -16,6 +16,7 @@ from csc_mlflow._evidence import (
     GovernanceDecision,
     ManifestEntry,
     ManifestPayload,
+    ModelFacts,
     RunEvidence,
     listed_entries,
     parse_manifest,
@@ -120,6 +121,10 @@ def get_status(run_id: str, *, tracking_uri: str | None = None) -> RunGovernance
         datasets=logged,
         policy_sha256=tags.get(names.POLICY_SHA_TAG),
         problems=tuple(problems),
+        models=tuple(
+            ModelFacts(model_id=model_id, files=files_)
+            for model_id, files_ in writer.logged_models(run).items()
+        ),
     )
     return RunGovernance(
         run_id=run_id,

@@ -25,10 +25,12 @@ from csc_mlflow._evidence._envelope import (
 )
 from csc_mlflow._evidence._items import (
     EVIDENCE_KINDS,
+    EXAMPLE_FILES,
     MANIFEST_KIND,
     Envelope,
     EvidenceItem,
     EvidenceKind,
+    ModelFacts,
     RunEvidence,
     listed_entries,
     parse_manifest,
@@ -72,6 +74,7 @@ from csc_mlflow._evidence._sealed import (
 __all__ = [
     "EVIDENCE_KINDS",
     "EVIDENCE_STATUSES",
+    "EXAMPLE_FILES",
     "MANIFEST_KIND",
     "SCHEMA_VERSION",
     "DataQualityPayload",
@@ -92,6 +95,7 @@ __all__ = [
     "LedgerEntry",
     "ManifestEntry",
     "ManifestPayload",
+    "ModelFacts",
     "Outcome",
     "OverallRecord",
     "Payload",

@@ -28,10 +28,12 @@ from csc_mlflow.exceptions import EvidenceError
 
 __all__ = [
     "EVIDENCE_KINDS",
+    "EXAMPLE_FILES",
     "MANIFEST_KIND",
     "Envelope",
     "EvidenceItem",
     "EvidenceKind",
+    "ModelFacts",
     "RunEvidence",
     "listed_entries",
     "parse_manifest",
@@ -112,6 +114,23 @@ class EvidenceItem:
         return self.kind.removeprefix("csc.")
 
 
+EXAMPLE_FILES: Final = ("input_example.json", "serving_input_example.json")
+"""Files MLflow writes inside a model when it is logged with example rows of its input."""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """A model the run logged: its id and the files it carries."""
+
+    model_id: str
+    files: tuple[str, ...] = ()
+
+    @property
+    def example_files(self) -> tuple[str, ...]:
+        """Files holding example rows of the model's input (personal data, for CSC models)."""
+        return tuple(f for f in self.files if f.rsplit("/", 1)[-1] in EXAMPLE_FILES)
+
+
 @dataclass(frozen=True)
 class RunEvidence:
     """Everything the decision logic needs to know about a run's evidence.
@@ -125,6 +144,7 @@ class RunEvidence:
     datasets: tuple[DatasetRef, ...] = ()
     policy_sha256: str | None = None
     problems: tuple[str, ...] = ()
+    models: tuple[ModelFacts, ...] = ()
 
     def find(self, requirement: str) -> tuple[EvidenceItem, ...]:
         """Records satisfying ``requirement`` (``fairness`` matches every fairness record)."""

@@ -23,7 +23,8 @@ from csc_mlflow.exceptions import DataError
 from csc_mlflow.fairness._counter import Counter
 from csc_mlflow.fairness._disparities import feature_result
 from csc_mlflow.fairness._engine import RATE_METRICS, Undefined, all_rates, roc_auc_by_group
-from csc_mlflow.fairness._groups import encode, product_codes
+from csc_mlflow._groupings import NOT_RECORDED
+from csc_mlflow.fairness._groups import POOLED, encode, product_codes
 from csc_mlflow.fairness._inputs import binary, sensitive_columns, weights
 from csc_mlflow.fairness._results import Estimate, FairnessResult, FeatureResult
 from csc_mlflow.fairness._thresholds import judge, verdict
@@ -87,6 +88,17 @@ def compute_fairness(
     )
     confidence = policy.confidence_level
     counter = Counter(list(encoded.values()), yt, yp, weighted)
+    notes = [note for f in encoded.values() for note in f.notes]
+    for name_, feature in encoded.items():
+        if feature.declared:
+            continue
+        pooled = counter.pool_small(name_, policy.min_group_size, POOLED, keep=NOT_RECORDED)
+        if pooled:
+            notes.append(
+                f"{feature.column}: values held by fewer than {policy.min_group_size} children "
+                f"are not published; they are pooled as '{POOLED}'"
+            )
+        encoded[name_] = counter.encoded(name_)
     features: list[FeatureResult] = []
     tables: list[tuple[tuple[str, ...], str | None]] = [
         ((name_,), specs[name_].reference_group if specs else None) for name_ in encoded
@@ -118,7 +130,6 @@ def compute_fairness(
         m: Estimate(_first(v.value), _first(v.low), _first(v.high))
         for m, v in all_rates(everyone, metrics, confidence, undefined).items()
     }
-    notes = [note for f in encoded.values() for note in f.notes]
     thresholds = judge(fairness, features) if fairness else ()
     status, reasons = verdict(policy, features, thresholds, has_policy=fairness is not None)
     if status == "failed":  # breaches decide; small groups are still reported, as notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 import numpy as np
@@ -40,6 +41,41 @@ class Counter:
             shape = (*self.sizes, 4)
             self.rows = self.rows.reshape(shape)
             self.weighted = self.weighted.reshape(shape)
+
+    def pool_small(self, name: str, min_size: int, label: str, keep: str) -> int:
+        """Merge the groups of raw feature ``name`` held by fewer than ``min_size`` rows into
+        one group called ``label`` (``keep`` is never pooled); how many values were pooled."""
+        feature = self.features[name]
+        rows, _ = self._full((name,))
+        sizes = rows.sum(axis=1)
+        small = [
+            i
+            for i, (n, lab) in enumerate(zip(sizes, feature.labels, strict=True))
+            if 0 < n < min_size and lab != keep
+        ]
+        if not small:
+            return 0
+        kept = [i for i in range(len(feature.labels)) if i not in small]
+        labels = [feature.labels[i] for i in kept] + [label]
+        mapping = np.full(len(feature.labels), len(labels) - 1, dtype=np.int64)
+        mapping[kept] = np.arange(len(kept))
+        self.features[name] = dataclasses.replace(
+            feature, codes=mapping[feature.codes], labels=tuple(labels)
+        )
+        axis = self.order.index(name)
+        self.sizes[axis] = len(labels)
+        if self.rows is not None and self.weighted is not None:
+            merge = np.zeros((len(mapping), len(labels)))
+            merge[np.arange(len(mapping)), mapping] = 1.0
+            self.rows = np.moveaxis(np.tensordot(self.rows, merge, axes=([axis], [0])), -1, axis)
+            self.weighted = np.moveaxis(
+                np.tensordot(self.weighted, merge, axes=([axis], [0])), -1, axis
+            )
+        return len(small)
+
+    def encoded(self, name: str) -> EncodedFeature:
+        """The feature as counted (after any pooling)."""
+        return self.features[name]
 
     def _count(self, members: list[EncodedFeature]) -> tuple[np.ndarray, np.ndarray]:
         index = product_codes(members)  # in place from here on: one buffer, no temporaries

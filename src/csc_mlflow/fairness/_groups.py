@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,12 @@ from csc_mlflow._groupings import (
     CodeGroupingDefinition,
 )
 from csc_mlflow._policy import SensitiveFeature
+from csc_mlflow.exceptions import DataError
 
 UNRECOGNISED = "Unrecognised code"
+POOLED = "Other (small groups)"
+MAX_RAW_VALUES: Final = 10_000
+"""A feature without a grouping may hold at most this many distinct values."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class EncodedFeature:
     codes: np.ndarray
     labels: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    declared: bool = True
+    """Whether the labels come from a declared grouping (else they are the raw values, and
+    values held by fewer children than the minimum group size are pooled before publishing)."""
 
 
 def _age_band_labels(edges: tuple[int, ...]) -> tuple[str, ...]:
@@ -83,8 +90,14 @@ def encode(
         if len(cat_codes) and cat_codes.min() < 0:
             notes.append(f"{column}: some values are missing; they form the group '{NOT_RECORDED}'")
             cat_codes = np.where(cat_codes < 0, len(labels), cat_codes)
-        return EncodedFeature(name, column, cat_codes, (*labels, NOT_RECORDED), notes=tuple(notes))
+        _check_distinct(name, len(labels))
+        return EncodedFeature(
+            name, column, cat_codes, (*labels, NOT_RECORDED), notes=tuple(notes), declared=False
+        )
     raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    raw = grouping is None and (spec is None or spec.groups is None)
+    if raw:
+        _check_distinct(name, len(uniques))
     raw_codes = raw_codes.astype(np.int64)
     categories = [str(u) for u in uniques]
     missing_code = len(categories)
@@ -121,7 +134,20 @@ def encode(
     table = np.array(
         [index[label] for label in category_labels] + [index[NOT_RECORDED]], dtype=np.int64
     )
-    return EncodedFeature(name, column, table[raw_codes], tuple(labels), notes=tuple(notes))
+    return EncodedFeature(
+        name, column, table[raw_codes], tuple(labels), notes=tuple(notes), declared=not raw
+    )
+
+
+def _check_distinct(name: str, count: int) -> None:
+    if count > MAX_RAW_VALUES:
+        raise DataError(
+            f"sensitive feature {name!r} has more than {MAX_RAW_VALUES:,} distinct values and "
+            "no grouping: it looks like an identifier or free text. Give it a grouping "
+            f"(fairness.sensitive_features.{name}.grouping, groups or age_bands) that maps its "
+            "values to a few named groups",
+            key=f"fairness.sensitive_features.{name}",
+        )
 
 
 def product_codes(features: list[EncodedFeature]) -> np.ndarray:
