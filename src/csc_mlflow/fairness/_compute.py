@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from csc_mlflow._evidence import FairnessSettings
+from csc_mlflow._groupings import NOT_RECORDED
 from csc_mlflow._policy import (
     DEFAULT_METRICS,
     FairnessPolicy,
@@ -23,7 +24,6 @@ from csc_mlflow.exceptions import DataError
 from csc_mlflow.fairness._counter import Counter
 from csc_mlflow.fairness._disparities import feature_result
 from csc_mlflow.fairness._engine import RATE_METRICS, Undefined, all_rates, roc_auc_by_group
-from csc_mlflow._groupings import NOT_RECORDED
 from csc_mlflow.fairness._groups import POOLED, encode, product_codes
 from csc_mlflow.fairness._inputs import binary, sensitive_columns, weights
 from csc_mlflow.fairness._results import Estimate, FairnessResult, FeatureResult
