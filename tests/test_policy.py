@@ -216,3 +216,59 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(PolicyError, match="cannot read the policy file"):
         load_policy(path)
+
+
+BOMB = "\n".join(
+    ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]"
+        for i in range(7)
+    ]
+)
+
+
+def test_a_yaml_expansion_bomb_is_refused_at_once_without_echoing_it(tmp_path: Path) -> None:
+    """Hole 7 of the evidence issue: 330 bytes of nested anchors ran for over a minute."""
+    path = tmp_path / "governance.yaml"
+    path.write_text("version: 1\nproject: {name: a, owner: b}\n" + BOMB + "\n")
+    assert len(path.read_bytes()) < 1000
+    with pytest.raises(PolicyError, match="expands to more than 100,000 values") as caught:
+        load_policy(path)
+    assert len(str(caught.value)) < 500
+    assert caught.value.path == path
+    # The same bound guards the ethics answer files and suite files.
+    from csc_mlflow.ethics._answers import read_answer_file
+    from csc_mlflow.exceptions import EthicsError, SuiteError
+    from csc_mlflow.quality import load_suite
+
+    answers = tmp_path / "triage.yaml"
+    answers.write_text(BOMB + "\n")
+    with pytest.raises(EthicsError, match="expands to more than"):
+        read_answer_file(answers, "Ethics Triage answers")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(BOMB + "\n")
+    with pytest.raises(SuiteError, match="expands to more than"):
+        load_suite(suite)
+
+
+def test_a_huge_policy_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "governance.yaml"
+    path.write_text("version: 1\nproject: {name: a, owner: b}\n" + "# padding\n" * 200_000)
+    with pytest.raises(PolicyError, match="larger than 1,000,000 bytes"):
+        load_policy(path)
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "governance.yaml"
+    path.write_text("version: 1\nproject: {name: a, owner: b}\nx: " + "[" * 100 + "]" * 100 + "\n")
+    with pytest.raises(PolicyError, match="nests deeper than 64 levels"):
+        load_policy(path)
+
+
+def test_a_wrong_value_is_described_briefly_however_large(tmp_path: Path) -> None:
+    path = tmp_path / "governance.yaml"
+    big = "[" + ",".join(str(i) for i in range(50_000)) + "]"
+    path.write_text(f"version: 1\nproject: {{name: a, owner: b}}\ndatasets: {big}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert len(str(caught.value)) < 600

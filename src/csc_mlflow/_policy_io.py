@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -24,10 +25,67 @@ from pydantic import BaseModel, ValidationError
 from csc_mlflow._policy import Policy
 from csc_mlflow.exceptions import PolicyError, PolicyNotFoundError
 
-__all__ = ["POLICY_ENV", "POLICY_FILENAME", "find_policy_file", "load_policy", "parse_policy"]
+__all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
+    "POLICY_ENV",
+    "POLICY_FILENAME",
+    "check_yaml_bounds",
+    "find_policy_file",
+    "load_policy",
+    "parse_policy",
+    "yaml_where",
+]
 
 POLICY_ENV: Final = "CSC_MLFLOW_POLICY"
 POLICY_FILENAME: Final = "governance.yaml"
+
+MAX_YAML_BYTES: Final = 1_000_000
+"""The largest policy, suite or answer file read (a real one is a few kilobytes)."""
+MAX_YAML_NODES: Final = 100_000
+"""The most values a YAML file may expand to, aliases followed (no expansion bombs)."""
+MAX_YAML_DEPTH: Final = 64
+"""The deepest nesting a YAML file may have."""
+
+
+def check_yaml_bounds(text: str) -> str | None:
+    """None if ``text`` is within the size, expansion and depth bounds; else what is wrong.
+
+    Counts the nodes the document would expand to, following aliases, without building it,
+    so a few hundred bytes of nested anchors cannot cost minutes or gigabytes.
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        return f"the file is larger than {MAX_YAML_BYTES:,} bytes"
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None  # the loader reports syntax errors with their position
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)] if root is not None else []
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > MAX_YAML_DEPTH:
+            return f"the file nests deeper than {MAX_YAML_DEPTH} levels"
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if children_done or not children:
+            total = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if total > MAX_YAML_NODES:
+                return (
+                    f"the file expands to more than {MAX_YAML_NODES:,} values (YAML anchors and "
+                    "aliases nested inside each other)"
+                )
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+    return None
 
 
 def find_policy_file(path: str | os.PathLike[str] | None = None) -> Path | None:
@@ -94,6 +152,12 @@ def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
             path=Path.cwd() / POLICY_FILENAME,
         )
     try:
+        if found.stat().st_size > MAX_YAML_BYTES:
+            raise PolicyError(
+                f"{found}: the file is larger than {MAX_YAML_BYTES:,} bytes; a governance "
+                "policy is a short file. Check that this is the policy you meant.",
+                path=found,
+            )
         text = found.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{found}: cannot read the policy file: {exc}", path=found) from exc
@@ -109,6 +173,13 @@ def yaml_where(exc: yaml.YAMLError) -> str:
 def parse_policy(text: str, *, source: Path | None = None) -> Policy:
     """Validate policy YAML ``text``; ``source`` names the file in messages."""
     where = str(source) if source is not None else "<policy>"
+    bounds = check_yaml_bounds(text)
+    if bounds is not None:
+        raise PolicyError(
+            f"{where}: {bounds}; a governance policy is a short file. Remove the repetition "
+            "and try again.",
+            path=source,
+        )
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
@@ -196,8 +267,16 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
+
+
 def _found(value: object) -> str:
-    text = repr(value)
+    """A short description of a value: never the whole of a large one (bounded work)."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from csc_mlflow._policy_io import yaml_where
+from csc_mlflow._policy_io import check_yaml_bounds, yaml_where
 from csc_mlflow.exceptions import EthicsError
 
 
@@ -22,6 +22,9 @@ def read_answer_file(path: Path, what: str) -> dict[str, Any]:
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise EthicsError(f"{path}: cannot read the {what} file ({exc})", path=path) from exc
+    bounds = check_yaml_bounds(text)
+    if bounds is not None:
+        raise EthicsError(f"{path}: {bounds}; an answers file is short. Fix it.", path=path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

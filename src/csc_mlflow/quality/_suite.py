@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
-from csc_mlflow._policy_io import yaml_where
+from csc_mlflow._policy_io import check_yaml_bounds, yaml_where
 from csc_mlflow.exceptions import SuiteError
 
 SUITE_KEYS: Final = (
@@ -125,6 +125,9 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         entry and the key.
     """
     text, source = _read(ref, base)
+    bounds = check_yaml_bounds(text)  # JSON is YAML too: the same bounds hold
+    if bounds is not None:
+        raise SuiteError(f"{source}: {bounds}; fix the suite file", key=str(source))
     if source.endswith(".json"):
         try:
             data = json.loads(text)
