@@ -79,7 +79,7 @@ def sensitive_columns(
             hint = f" Close matches: {', '.join(close)}." if close else ""
             raise DataError(
                 f"sensitive feature {name!r} needs column {spec.column!r}, which the data does not "
-                f"have (columns: {', '.join(available)}).{hint} Pass it in sensitive_features or "
+                f"have.{hint} Pass it in sensitive_features or "
                 f"fix fairness.sensitive_features.{name}.column in the policy.",
                 column=spec.column,
                 key=f"fairness.sensitive_features.{name}.column",

@@ -160,7 +160,7 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
             hint = f" Close matches: {', '.join(close)}." if close else ""
             raise DataError(
                 f"column {column!r} is missing: suite {suite.ref} needs it.{hint} "
-                f"Columns present: {', '.join(present)}.",
+                f"It needs: {', '.join(suite.required_columns())}.",
                 column=column,
             )
     for column, kind in suite.columns.items():
