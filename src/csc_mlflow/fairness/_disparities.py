@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -64,29 +65,24 @@ def feature_result(
             disparities[f"{metric}_difference_to_reference"] = rdiff
             disparities[f"{metric}_ratio_to_reference"] = rratio
     for named, parts in NAMED.items():
-        if not all(f"{p}_difference" in disparities for p in parts):
-            continue
-        for kind, pick in (("difference", max), ("ratio", min)):
-            candidates = [disparities[f"{p}_{kind}"] for p in parts]
-            # The worst component, as fairlearn. With undefined rates withheld (the default),
-            # undefined if any component is: degenerate labels in a group must not let the
-            # other component decide alone. With fairlearn's zero convention, as fairlearn.
-            defined = [c for c in candidates if c.value is not None]
-            complete = len(defined) == len(candidates) or (undefined == "zero" and defined)
-            disparities[f"{named}_{kind}"] = (
-                pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
-            )
-        if reference is not None and all(
-            f"{p}_difference_to_reference" in disparities for p in parts
-        ):
+        for suffix in ("", "_to_reference"):
+            if not all(f"{p}_difference{suffix}" in disparities for p in parts):
+                continue
             for kind, pick in (("difference", max), ("ratio", min)):
-                candidates = [disparities[f"{p}_{kind}_to_reference"] for p in parts]
-                defined = [c for c in candidates if c.value is not None]
-                complete = len(defined) == len(candidates) or (undefined == "zero" and defined)
-                disparities[f"{named}_{kind}_to_reference"] = (
-                    pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
-                )
+                candidates = [disparities[f"{p}_{kind}{suffix}"] for p in parts]
+                disparities[f"{named}_{kind}{suffix}"] = _worst(candidates, pick, undefined)
     return FeatureResult(name, columns, tuple(groups), disparities, reference)
+
+
+def _worst(
+    candidates: list[Estimate], pick: Callable[..., Estimate], undefined: Undefined
+) -> Estimate:
+    """The worst component, as fairlearn. With undefined rates withheld (the default), undefined
+    if any component is: degenerate labels in a group must not let the other component decide
+    alone. With fairlearn's zero convention, as fairlearn (the worst defined component)."""
+    defined = [c for c in candidates if c.value is not None]
+    complete = len(defined) == len(candidates) or (undefined == "zero" and bool(defined))
+    return pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
 
 
 def _between(groups: list[GroupResult], metric: str) -> tuple[Estimate, Estimate]:

@@ -48,7 +48,7 @@ def payload(result: DataQualityResult, *, name: str, digest: str | None) -> Data
             rules_failed=len(result.failed),
             success_percent=round(result.success_percent, 4),
         ),
-        rules=tuple(r.to_record() for r in ordered),
+        rules=tuple(ordered),
     )
 
 

@@ -37,41 +37,8 @@ _context: Any = None
 _suites: dict[str, Any] = {}
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    """One rule's outcome, as counts only."""
-
-    rule: str
-    severity: str
-    description: str
-    expectation: str
-    columns: tuple[str, ...]
-    success: bool
-    element_count: int | None
-    unexpected_count: int | None
-    unexpected_percent: float | None
-    missing_count: int | None
-    problem: str | None = None
-
-    def to_record(self) -> RuleRecord:
-        """The rule as the evidence record holds it."""
-        return RuleRecord(
-            rule=self.rule,
-            severity=self.severity,
-            description=self.description,
-            expectation=self.expectation,
-            columns=self.columns,
-            success=self.success,
-            element_count=self.element_count,
-            unexpected_count=self.unexpected_count,
-            unexpected_percent=self.unexpected_percent,
-            missing_count=self.missing_count,
-            problem=self.problem,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return self.to_record().to_json()
+RuleResult = RuleRecord
+"""One rule's outcome, as counts only: the evidence record's own type."""
 
 
 @dataclass(frozen=True)
