@@ -578,3 +578,18 @@ def test_implausible_or_stale_dates_block(
     decision = check_ethics(policy, today=date(2026, 11, 24))
     assert code in {r.code for r in decision.reasons}, decision.reasons
     assert decision.status == "failed"
+
+
+def test_triage_fills_the_blank_template_but_never_overwrites_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["ethics", "init"]).exit_code == 0
+    typed = ["3", "no", "no", "yes", "x", "yes", "yes", "", "yes", "5", "no", "", "1,2", "", "2"]
+    first = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(typed) + "\n")
+    assert first.exit_code == 0, first.output
+    answered = (tmp_path / "ethics" / "triage.yaml").read_text()
+    again = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(typed) + "\n")
+    assert again.exit_code == 1
+    assert "already holds answers; pass --force" in again.output
+    assert (tmp_path / "ethics" / "triage.yaml").read_text() == answered

@@ -317,3 +317,50 @@ def test_atrs_draft_fills_or_marks_every_field(quickstart_run: str, tmp_path: Pa
     assert "Children's Services Data Team" in text
     assert "Risk level**: high" in text
     assert "## Tier 1: overview" in text
+
+
+def _readme_commands() -> list[str]:
+    """Every ``csc-mlflow`` command line in the README's shell blocks, comments removed."""
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("csc-mlflow ")]
+
+
+TRIAGE_TYPED = ["3", "no", "no", "yes", "Used a similar dashboard.", "yes", "yes", "", "yes"]
+TRIAGE_TYPED += ["5", "no", "", "1,2", "", "2"]
+
+
+def test_every_readme_command_runs_as_written(
+    quickstart_run: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's commands, run in order on the quickstart's store: each ends with a
+    decision (0 passed, 3 blocked), never an error, a usage message or a traceback."""
+    import shlex
+    import shutil
+
+    from csc_mlflow.datasets import make_ssda903
+
+    commands = _readme_commands()
+    assert len(commands) == 11
+    work = Path.cwd()
+    shutil.copy(REPO / "examples" / "governance.yaml", work / "governance.yaml")
+    shutil.copytree(REPO / "examples" / "ethics", work / "ethics", dirs_exist_ok=True)
+    data = make_ssda903(300, seed=2)
+    data.header.to_csv(work / "header.csv", index=False, date_format="%d/%m/%Y")
+    data.episodes.to_csv(work / "episodes.csv", index=False, date_format="%d/%m/%Y")
+    fresh = tmp_path / "new-project"
+    fresh.mkdir()
+    (fresh / "governance.yaml").write_text(
+        "version: 1\nproject: {name: p, owner: o}\n"
+        "ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}\n"
+    )
+    for line in commands:
+        args = shlex.split(line.replace("RUN_ID", quickstart_run))[1:]
+        monkeypatch.chdir(fresh if args[0] == "ethics" else work)
+        typed = "\n".join(TRIAGE_TYPED) + "\n" if args[:2] == ["ethics", "triage"] else None
+        result = CliRunner().invoke(main, args, input=typed)
+        assert result.exit_code in (0, 3), (line, result.output, result.exception)
+        assert "Traceback" not in result.output, line
+    assert (work / "report.html").exists()
+    assert (fresh / "ethics" / "triage.yaml").exists()

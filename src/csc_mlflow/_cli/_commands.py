@@ -107,8 +107,8 @@ def ethics_triage(output: str, force: bool) -> None:
     from csc_mlflow.ethics._triage import evaluate_triage
 
     path = Path(output)
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} already exists; pass --force to overwrite it")
+    if path.exists() and not force and not _blank_answers(path):
+        raise click.ClickException(f"{path} already holds answers; pass --force to overwrite it")
     answers = run_triage(ask)
     result = evaluate_triage(answers)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +117,18 @@ def ethics_triage(output: str, force: bool) -> None:
     click.echo(f"risk level: {result.risk}")
     for theme in result.flagged:
         click.echo(f"  flagged: {theme.label} ({'; '.join(theme.rationales)})")
+
+
+def _blank_answers(path: Path) -> bool:
+    """Whether ``path`` is an answers file with nothing answered (as ``ethics init`` writes)."""
+    from csc_mlflow.ethics._answers import read_answer_file
+    from csc_mlflow.exceptions import EthicsError
+
+    try:
+        answers = read_answer_file(path, "Ethics Triage answers")
+    except EthicsError:
+        return False
+    return all(value in (None, "", []) for value in answers.values())
 
 
 @ethics.command("check")
