@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
@@ -58,6 +59,24 @@ def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _template_db: Path
     while mlflow.active_run() is not None:
         mlflow.end_run()
     _reset_state()
+
+
+@pytest.fixture(autouse=True)
+def _audit_every_fairness_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disclosure attacker reads every fairness record any test writes to a run."""
+    from csc_mlflow._runs import RunWriter
+
+    from .disclosure_audit import recoveries
+
+    original = RunWriter.log_record
+
+    def audited(self: RunWriter, run_id: str, path: str, record: Any, **kw: Any) -> bytes:
+        if record.kind == "csc.fairness":
+            found = recoveries(record.payload.to_json())
+            assert found == [], f"{path}: the disclosure audit recovered {found}"
+        return original(self, run_id, path, record, **kw)
+
+    monkeypatch.setattr(RunWriter, "log_record", audited)
 
 
 @pytest.fixture(autouse=True)

@@ -371,9 +371,12 @@ def test_without_disparity_no_threshold_fails_beyond_the_intervals(seed: int) ->
 
 def test_suppression_rules_on_a_crafted_table() -> None:
     # ethnicity counts: A=3 (primary), B=40, C=8 -> C is suppressed too (smallest other).
-    counts = [3, 40, 8]
-    hidden = secondary(counts, primary(counts, 5), [[0, 1, 2]])
+    counts = [(3,), (40,), (8,)]
+    hidden = secondary(counts, primary(counts, 5), [((0, 1, 2), None)], 5)
     assert hidden == {0, 2}
+    # Two hidden cells adding up to 1-5 are not enough: a third is hidden.
+    counts = [(2,), (40,), (3,), (30,)]
+    assert secondary(counts, primary(counts, 5), [((0, 1, 2, 3), None)], 5) == {0, 2, 3}
 
 
 @settings(max_examples=100, deadline=None)
@@ -434,15 +437,28 @@ def test_evaluate_fairness_logs_evidence_without_small_counts(
     client = MlflowClient()
     data = client.get_run(run.info.run_id).data
     assert data.tags["csc.fairness.model.status"] == "inconclusive"
-    assert data.metrics["csc.fairness.ethnicity.demographic_parity_ratio"] == pytest.approx(1.0)
+    # The 3 Chinese children's size is 'c'; the next smallest group (Black, 30) is hidden too,
+    # so a figure comparing it (the White/Black ratio) is withheld everywhere, metrics included.
+    assert "csc.fairness.ethnicity.demographic_parity_ratio" not in data.metrics
     model = client.get_logged_model(info.model_id)
-    assert "csc.fairness.ethnicity.demographic_parity_ratio" in {m.key for m in model.metrics}
+    assert "csc.fairness.ethnicity.demographic_parity_ratio" not in {
+        m.key for m in model.metrics or []
+    }
     status = csc_mlflow.get_status(run.info.run_id)
     assert status.verified
     (record,) = status.evidence.payloads(FairnessPayload)
-    other = next(g for g in record.features[0].groups if g.group == "Other")
-    assert other.count == "c"
-    assert other.metrics is None
+    groups = {g.group: g for g in record.features[0].groups}
+    assert groups["Other"].count == "c"
+    assert groups["Black"].count == "c"
+    assert groups["Black"].verdict == "withheld"
+    assert groups["Black"].metrics is None
+    assert groups["White"].count == 60
+    assert groups["White"].metrics is not None
+    assert record.features[0].disparities["demographic_parity_ratio"].value is None
+    assert all("withheld because they involve a group" in t.message for t in record.thresholds)
+    from .disclosure_audit import recoveries
+
+    assert recoveries(record.to_json()) == []
     local = Path(client.download_artifacts(run.info.run_id, "governance", str(tmp_path / "dl")))
     charts = sorted(p.name for p in (local / "fairness" / "model").iterdir())
     assert charts == [
@@ -721,3 +737,47 @@ def test_an_identifier_as_a_sensitive_feature_is_refused_naming_the_feature() ->
         compute_fairness(y, y, frame)
     assert "child-" not in str(caught.value)
     assert caught.value.key == "fairness.sensitive_features.who"
+
+
+@st.composite
+def structures(draw: st.DrawFn) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Random group structures: two features, small and large groups, any labels."""
+    sizes_a = draw(st.lists(st.integers(1, 60), min_size=2, max_size=5))
+    labels_a = np.repeat([f"a{i}" for i in range(len(sizes_a))], sizes_a)
+    n = len(labels_a)
+    second = draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=n, max_size=n))
+    positive = draw(st.floats(0.0, 1.0))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    y_true = (rng.random(n) < positive).astype(int)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, 1 - y_true)
+    return pd.DataFrame({"f1": labels_a, "f2": second}), y_true, y_pred
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(structures())
+def test_the_disclosure_audit_recovers_nothing(
+    data: tuple[pd.DataFrame, np.ndarray, np.ndarray],
+) -> None:
+    from .disclosure_audit import recoveries
+
+    frame, y_true, y_pred = data
+    policy = policy_for(("f1", "f2"), (("f1", "f2"),), min_group_size=10)
+    result = compute_fairness(y_true, y_pred, frame, fairness=policy)
+    assert recoveries(result.payload().to_json()) == []
+
+
+def test_the_audit_finds_what_the_old_rules_let_through() -> None:
+    """Hole 2 of the evidence issue: a suppressed size worked out from a published interval."""
+    from .disclosure_audit import recoveries
+
+    frame = pd.DataFrame({"sex": ["Male"] * 495 + ["Female"] * 400 + ["Unknown"] * 5})
+    y = np.r_[np.ones(300, int), np.zeros(600, int)]
+    pred = np.r_[np.ones(1, int), np.zeros(899, int)]  # one child selected
+    result = compute_fairness(y, pred, frame, fairness=policy_for(("sex",), min_group_size=10))
+    payload = result.payload().to_json()
+    assert recoveries(payload) == []
+    leaky = json.loads(json.dumps(payload))
+    female = next(g for g in leaky["features"][0]["groups"] if g["group"] == "Female")
+    female["count"] = 400  # what the first version published
+    assert any("hidden sizes add up to 5" in r for r in recoveries(leaky))

@@ -127,7 +127,7 @@ class GroupRecord(Record):
 
     group: str
     count: int | str
-    verdict: Literal["ok", "insufficient_evidence"]
+    verdict: Literal["ok", "insufficient_evidence", "withheld"]
     metrics: dict[str, EstimateRecord] | None
 
     @property
@@ -161,9 +161,9 @@ class ThresholdRecord(Record):
 
 
 class OverallRecord(Record):
-    """Everyone together."""
+    """Everyone together (``c`` when there are 1 to the suppression limit)."""
 
-    count: int
+    count: int | str
     metrics: dict[str, EstimateRecord]
 
 

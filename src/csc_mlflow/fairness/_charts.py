@@ -40,9 +40,13 @@ def rate_chart(
         parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{escape(name)}</text>')
         estimate = (group.metrics or {}).get(metric)
         if not group.judged:
+            why = (
+                "withheld to protect small numbers"
+                if group.verdict == "withheld"
+                else "insufficient evidence: too few children to judge"
+            )
             parts.append(
-                f'<text x="{LEFT + 4}" y="{y + 4}" font-style="italic" fill="#555">'
-                "insufficient evidence: too few children to judge</text>"
+                f'<text x="{LEFT + 4}" y="{y + 4}" font-style="italic" fill="#555">{why}</text>'
             )
             continue
         if estimate is None or estimate.value is None:

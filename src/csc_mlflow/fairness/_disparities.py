@@ -52,7 +52,8 @@ def feature_result(
         if auc_values is not None:
             value = auc_values[i]
             values["roc_auc"] = Estimate(value if math.isfinite(value) else None)
-        groups.append(GroupResult(label, sizes[i], enough[i], values))
+        tn, fp, fn, tp = (int(c) for c in counts.rows[i])
+        groups.append(GroupResult(label, sizes[i], enough[i], values, (tn, fp, fn, tp)))
     disparities: dict[str, Estimate] = {}
     judged = [g for g in groups if g.sufficient]
     for metric in rates:

@@ -22,7 +22,13 @@ from csc_mlflow._evidence import (
     OverallRecord,
     ThresholdRecord,
 )
-from csc_mlflow.fairness._suppress import SUPPRESSED, primary, secondary
+from csc_mlflow.fairness._suppress import (
+    SUPPRESSED,
+    Relation,
+    derived_counts,
+    primary,
+    secondary,
+)
 
 __all__ = [
     "Estimate",
@@ -65,6 +71,9 @@ class GroupResult:
     count: int
     sufficient: bool
     metrics: Mapping[str, Estimate]
+    cells: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Children per confusion cell (tn, fp, fn, tp): used for disclosure control, never
+    published."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +125,15 @@ class FairnessResult:
         return next(f for f in self.features if f.feature == name)
 
     def payload(self) -> FairnessPayload:
-        """The evidence payload: no count from 1 to the suppression limit, none recoverable."""
-        shown = published_counts(self)
+        """The evidence payload: no count from 1 to the suppression limit, none recoverable.
+
+        Sizes of 1 to the limit show as ``c``; a group's rates are withheld when they, or a
+        subtraction, would reveal a count of 1 to the limit; and every figure comparing a
+        withheld group (a disparity, a threshold's estimate) is withheld with it, its
+        verdict kept.
+        """
+        shown = disclosure(self)
+        redacted = {t.message: _redacted(t) for t in self.thresholds if _hidden(shown, t)}
         features = tuple(
             FeatureRecord(
                 feature=f.feature,
@@ -126,26 +142,32 @@ class FairnessResult:
                 groups=tuple(
                     GroupRecord(
                         group=g.group,
-                        count=shown[(f.feature, g.group)],
-                        verdict="ok" if g.sufficient else "insufficient_evidence",
+                        count=shown.counts[(f.feature, g.group)],
+                        verdict=_group_verdict(g, (f.feature, g.group) in shown.withheld),
                         metrics={m: e.to_record() for m, e in g.metrics.items()}
-                        if g.sufficient
+                        if g.sufficient and (f.feature, g.group) not in shown.withheld
                         else None,
                     )
                     for g in f.groups
                 ),
-                disparities={m: e.to_record() for m, e in f.disparities.items()},
+                disparities={
+                    m: _WITHHELD if shown.hides(f.feature, e.groups) else e.to_record()
+                    for m, e in f.disparities.items()
+                },
             )
             for f in self.features
         )
         return FairnessPayload(
             name=self.name,
             status=self.status,
-            reasons=self.reasons,
-            notes=self.notes,
+            reasons=tuple(redacted.get(r, r) for r in self.reasons),
+            notes=tuple(redacted.get(n, n) for n in self.notes),
             settings=self.settings,
             overall=OverallRecord(
-                count=self.n, metrics={m: e.to_record() for m, e in self.overall.items()}
+                count=shown.overall_count,
+                metrics={}
+                if shown.overall_withheld
+                else {m: e.to_record() for m, e in self.overall.items()},
             ),
             features=features,
             thresholds=tuple(
@@ -156,20 +178,22 @@ class FairnessResult:
                     limit=t.limit,
                     judge=t.judge,
                     against=t.against,
-                    estimate=t.estimate.to_record(),
+                    estimate=_WITHHELD if _hidden(shown, t) else t.estimate.to_record(),
                     verdict=t.verdict,
-                    message=t.message,
+                    message=redacted.get(t.message, t.message),
                 )
                 for t in self.thresholds
             ),
         )
 
     def mlflow_metrics(self) -> dict[str, float]:
-        """Between-group disparities as MLflow metrics (no per-group values, no counts)."""
+        """Between-group disparities as MLflow metrics (no per-group values, no counts, none
+        that the evidence record withholds)."""
+        shown = disclosure(self)
         out = {}
         for f in self.features:
             for metric, estimate in f.disparities.items():
-                if estimate.value is not None:
+                if estimate.value is not None and not shown.hides(f.feature, estimate.groups):
                     out[names.fairness_metric(f.feature, metric)] = float(estimate.value)
         return out
 
@@ -180,34 +204,100 @@ def _round(value: float | None) -> float | None:
     return round(float(value), 12)
 
 
-def published_counts(result: FairnessResult) -> dict[tuple[str, str], int | str]:
-    """Group counts as published: 1 to the limit shown as ``c``, with secondary suppression."""
+_WITHHELD = EstimateRecord(value=None, ci=(None, None))
+
+
+def _hidden(shown: Disclosure, threshold: ThresholdResult) -> bool:
+    return shown.hides(threshold.feature, threshold.estimate.groups)
+
+
+def _redacted(threshold: ThresholdResult) -> str:
+    words = {"meets": "met", "breaches": "breached", "inconclusive": "inconclusive"}
+    return (
+        f"{threshold.feature}: {threshold.metric} "
+        f"{'<=' if threshold.bound == 'max' else '>='} {threshold.limit}: "
+        f"{words[threshold.verdict]}; the figures are withheld because they involve a group "
+        "with small numbers (DfE disclosure control)"
+    )
+
+
+def _group_verdict(
+    group: GroupResult, withheld: bool
+) -> Literal["ok", "insufficient_evidence", "withheld"]:
+    if not group.sufficient:
+        return "insufficient_evidence"
+    return "withheld" if withheld else "ok"
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What may be published: sizes shown as ``c``, groups whose rates are withheld."""
+
+    overall_count: int | str
+    counts: Mapping[tuple[str, str], int | str]
+    withheld: frozenset[tuple[str, str]]
+    overall_withheld: bool
+
+    def hides(self, feature: str, groups: tuple[str, ...]) -> bool:
+        """Whether a figure comparing ``groups`` of ``feature`` would reveal a withheld one."""
+        return self.overall_withheld or any((feature, g) in self.withheld for g in groups)
+
+
+def disclosure(result: FairnessResult) -> Disclosure:
+    """Primary and secondary suppression of sizes, and of the counts behind every rate."""
     cells: list[tuple[str, str]] = []
-    counts: list[int] = []
+    groups: list[GroupResult] = []
     index: dict[tuple[str, str], int] = {}
     for f in result.features:
         for g in f.groups:
             index[(f.feature, g.group)] = len(cells)
             cells.append((f.feature, g.group))
-            counts.append(g.count)
-    relations: list[list[int]] = []
+            groups.append(g)
+    overall = len(cells)
+    first = result.features[0].groups if result.features else ()
+    tn, fp, fn, tp = (int(sum(g.cells[k] for g in first)) for k in range(4))
+    overall_cells = (tn, fp, fn, tp)
+    relations: list[Relation] = []
     singles = {f.feature: f for f in result.features if len(f.columns) == 1}
     for f in result.features:
-        relations.append([index[(f.feature, g.group)] for g in f.groups])
+        relations.append((tuple(index[(f.feature, g.group)] for g in f.groups), overall))
         if len(f.columns) < 2:
             continue
-        names = f.feature.split("-")
-        for position, member in enumerate(names):
+        for position, member in enumerate(f.feature.split("-")):
             margin = singles.get(member)
             if margin is None:
                 continue
             for level in margin.groups:
-                inside = [
+                inside = tuple(
                     index[(f.feature, g.group)]
                     for g in f.groups
                     if g.group.split(" / ")[position] == level.group
-                ]
-                relations.append([*inside, index[(member, level.group)]])
+                )
+                relations.append((inside, index[(member, level.group)]))
     up_to = result.settings.suppress_counts_up_to
-    hidden = secondary(counts, primary(counts, up_to), relations)
-    return {cell: (SUPPRESSED if i in hidden else counts[i]) for i, cell in enumerate(cells)}
+    # Sizes, everyone's included (hidden too when it is 1 to the limit).
+    sizes = [(g.count,) for g in groups] + [(result.n,)]
+    hidden_sizes = secondary(sizes, primary(sizes, up_to), relations, up_to)
+    # Rates: every count they reveal, for each group and for everyone.
+    revealed = [(g.count, *derived_counts(g.cells)) for g in groups]
+    revealed.append((sum(overall_cells), *derived_counts(overall_cells)))
+    overall_unsafe = any(1 <= n <= up_to for n in revealed[overall][1:])
+    start = primary(revealed, up_to) | (hidden_sizes - {overall})
+    start |= {i for i, g in enumerate(groups) if not g.sufficient}
+    if overall_unsafe or overall in hidden_sizes:
+        start.add(overall)
+    withheld = secondary(revealed, start, relations, up_to)
+    return Disclosure(
+        overall_count=SUPPRESSED if overall in hidden_sizes else result.n,
+        counts={
+            cell: (SUPPRESSED if i in hidden_sizes else groups[i].count)
+            for i, cell in enumerate(cells)
+        },
+        withheld=frozenset(cells[i] for i in withheld if i != overall),
+        overall_withheld=overall in withheld,
+    )
+
+
+def published_counts(result: FairnessResult) -> dict[tuple[str, str], int | str]:
+    """Group sizes as published: 1 to the limit shown as ``c``, with secondary suppression."""
+    return dict(disclosure(result).counts)

@@ -234,15 +234,24 @@ def _fairness(payloads: list[FairnessPayload]) -> str:
         ]
         for feature in p.features:
             out.append(f"<h4>{_e(feature.feature)} ({_e(', '.join(feature.columns))})</h4>")
-            insufficient = [g.group for g in feature.groups if not g.judged]
+            insufficient = [g.group for g in feature.groups if g.verdict == "insufficient_evidence"]
             if insufficient:
                 out.append(f"<p>Insufficient evidence: {_e(', '.join(insufficient))}.</p>")
+            withheld = [g.group for g in feature.groups if g.verdict == "withheld"]
+            if withheld:
+                out.append(
+                    f"<p>Rates withheld to protect small numbers: {_e(', '.join(withheld))}.</p>"
+                )
             rows = []
             for group in feature.groups:
                 cells = [
                     _e(group.group),
                     _e(group.count),
-                    "judged" if group.judged else "<strong>insufficient evidence</strong>",
+                    "judged"
+                    if group.judged
+                    else "<strong>"
+                    + ("withheld" if group.verdict == "withheld" else "insufficient evidence")
+                    + "</strong>",
                 ]
                 cells += [
                     _e(_rate((group.metrics or {}).get(m))) if group.judged else "withheld"
