@@ -4,8 +4,9 @@ Compares, for 7 metrics over one sensitive feature and an intersection of three 
   - fairlearn's MetricFrame (one frame for the feature, one for the intersection), against
   - csc-mlflow's compute_fairness (every group's rates with Wilson intervals, disparities with
     Newcombe intervals; it evaluates all three single features as well as the intersection),
-and reports our time relative to one numpy.bincount pass over the intersection's group codes
-(the floor for any per-group computation).
+and reports our time (evaluation and evidence payload, disclosure control on) relative to one
+numpy.bincount pass over the intersection's group codes, and to the real floor: building the
+index from the three columns, the labels and the predictions, then one bincount.
 
 Run: python benchmarks/fairness.py [--rows 1000000] [--repeat 3]
 """
@@ -106,7 +107,8 @@ def main() -> None:
     )
 
     def ours() -> None:
-        compute_fairness(y_true, y_pred, frame, fairness=policy)
+        # The evidence payload too: disclosure control (suppression, withheld rates) is on.
+        compute_fairness(y_true, y_pred, frame, fairness=policy).payload()
 
     codes = (
         frame["ethnicity"].cat.codes.to_numpy().astype(np.int64) * 15
@@ -117,9 +119,20 @@ def main() -> None:
     def floor() -> None:
         np.bincount(codes, minlength=90)
 
+    def real_floor() -> None:
+        # What any per-group confusion count must do: one index from the three columns and
+        # the labels and predictions, then one bincount.
+        index = frame["ethnicity"].cat.codes.to_numpy().astype(np.int64) * 15
+        index += frame["sex"].cat.codes.to_numpy() * 5
+        index += frame["age"].cat.codes.to_numpy()
+        index *= 4
+        index += y_true * 2 + y_pred
+        np.bincount(index, minlength=360)
+
     ours()  # warm-up (imports, caches)
     t_ours = timed(ours, args.repeat)
     t_floor = timed(floor, max(args.repeat, 5))
+    t_real = timed(real_floor, max(args.repeat, 5))
     t_fairlearn = timed(fairlearn_run, 1)
     print(
         f"rows {args.rows:,}, {len(METRICS)} metrics, "
@@ -132,7 +145,11 @@ def main() -> None:
     )
     print(
         f"numpy.bincount floor  {t_floor * 1000:9.1f} ms   csc-mlflow {t_ours * 1000:7.1f} ms   "
-        f"ratio {t_ours / t_floor:.1f}  (target <= 5)"
+        f"ratio {t_ours / t_floor:.1f}  (codes built before the timer, no labels)"
+    )
+    print(
+        f"real floor            {t_real * 1000:9.1f} ms   csc-mlflow {t_ours * 1000:7.1f} ms   "
+        f"ratio {t_ours / t_real:.1f}  (index from columns, labels, predictions; target <= 5)"
     )
 
 

@@ -781,3 +781,21 @@ def test_the_audit_finds_what_the_old_rules_let_through() -> None:
     female = next(g for g in leaky["features"][0]["groups"] if g["group"] == "Female")
     female["count"] = 400  # what the first version published
     assert any("hidden sizes add up to 5" in r for r in recoveries(leaky))
+
+
+def test_too_many_groups_are_refused_naming_the_feature() -> None:
+    """Hole 7: records and charts stay bounded; 10 children each in 201 groups is too many."""
+    frame = pd.DataFrame({"area": np.repeat([f"ward-{i}" for i in range(201)], 10)})
+    y = np.zeros(len(frame), int)
+    with pytest.raises(DataError, match="sensitive feature 'area' has more than 200 groups"):
+        compute_fairness(y, y, frame)
+    wide = pd.DataFrame(
+        {
+            "a": np.tile(np.repeat([f"a{i}" for i in range(40)], 10), 40),
+            "b": np.repeat([f"b{i}" for i in range(40)], 400),
+        }
+    )
+    policy = policy_for(("a", "b"), (("a", "b"),), min_group_size=10)
+    z = np.zeros(len(wide), int)
+    with pytest.raises(DataError, match="intersection 'a-b' has more than 1000 groups"):
+        compute_fairness(z, z, wide, fairness=policy)

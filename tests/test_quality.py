@@ -417,3 +417,21 @@ def test_cli_dq_validate(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 1
     assert "column 'DOB' is missing" in missing.output
+
+
+def test_a_missing_column_names_what_is_needed_never_the_columns_present(
+    tracking: str, tmp_path: Path
+) -> None:
+    """Hole 3 of the evidence issue: a missing-column error wrote every column name present."""
+    (tmp_path / "p.yaml").write_text(POLICY)
+    header = make_ssda903(50, seed=4).header.drop(columns=["SEX"])
+    header["ZQXPRIVATECOLUMN"] = "x"
+    with csc_mlflow.governed_run(tmp_path / "p.yaml") as run:
+        mlflow.log_input(mlflow.data.from_pandas(header, name="header"), context="source")
+    status = csc_mlflow.get_status(run.info.run_id)
+    (record,) = [p for p in status.evidence.payloads(DataQualityPayload) if p.name == "header"]
+    assert record.status == "failed"
+    text = " ".join(record.reasons)
+    assert "column 'SEX' is missing" in text
+    assert "ZQXPRIVATECOLUMN" not in text
+    assert "ZQXPRIVATECOLUMN" not in json.dumps(MlflowClient().get_run(run.info.run_id).data.tags)

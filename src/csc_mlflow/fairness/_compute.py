@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -29,7 +29,12 @@ from csc_mlflow.fairness._inputs import binary, sensitive_columns, weights
 from csc_mlflow.fairness._results import Estimate, FairnessResult, FeatureResult
 from csc_mlflow.fairness._thresholds import judge, verdict
 
-__all__ = ["compute_fairness"]
+__all__ = ["MAX_GROUPS", "MAX_TABLE_GROUPS", "compute_fairness"]
+
+MAX_GROUPS: Final = 200
+"""The most groups one sensitive feature may have (record and chart sizes stay bounded)."""
+MAX_TABLE_GROUPS: Final = 1_000
+"""The most groups an intersection may have."""
 
 
 def compute_fairness(
@@ -99,6 +104,15 @@ def compute_fairness(
                 f"are not published; they are pooled as '{POOLED}'"
             )
         encoded[name_] = counter.encoded(name_)
+    for name_, feature in encoded.items():
+        if len(feature.labels) > MAX_GROUPS:
+            raise DataError(
+                f"sensitive feature {name_!r} has more than {MAX_GROUPS} groups of at least "
+                f"{policy.min_group_size} children: too many to compare or publish. Give it a "
+                f"grouping (fairness.sensitive_features.{name_}.grouping, groups or age_bands) "
+                "that maps its values to fewer, named groups",
+                key=f"fairness.sensitive_features.{name_}",
+            )
     features: list[FeatureResult] = []
     tables: list[tuple[tuple[str, ...], str | None]] = [
         ((name_,), specs[name_].reference_group if specs else None) for name_ in encoded
@@ -106,6 +120,13 @@ def compute_fairness(
     tables += [(tuple(combo), None) for combo in (fairness.intersections if fairness else ())]
     for members, reference in tables:
         counts = counter.table(members)
+        if len(counts.labels) > MAX_TABLE_GROUPS:
+            raise DataError(
+                f"the intersection {intersection_name(members)!r} has more than "
+                f"{MAX_TABLE_GROUPS} groups: too many to compare or publish. Use coarser "
+                "groupings for its features, or fewer features in it",
+                key="fairness.intersections",
+            )
         auc = None
         if scores is not None:
             parts = [encoded[m] for m in members]
