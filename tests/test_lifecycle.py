@@ -280,3 +280,17 @@ def test_a_model_carrying_example_rows_is_flagged_unless_the_policy_allows_it(
     with csc_mlflow.governed_run(strict) as run:
         mlflow.sklearn.log_model(model, name="m", pip_requirements=["scikit-learn"])
     assert csc_mlflow.get_status(run.info.run_id).status == "passed"
+
+
+def test_records_of_runs_never_sealed_are_not_held_without_bound(tracking: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from csc_mlflow._runs import cached_runs
+
+    frame = pd.DataFrame({"group": ["a", "b"] * 10})
+    y = np.array([1, 0, 0, 1] * 5)
+    for _ in range(40):  # not governed: no policy, so nothing seals these runs
+        with mlflow.start_run():
+            csc_mlflow.evaluate_fairness(y, y, sensitive_features=frame)
+    assert 0 < len(cached_runs()) <= 32

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from csc_mlflow import _names as names
 from csc_mlflow._evidence import Envelope, canonical_json
@@ -34,8 +35,11 @@ __all__ = [
     "tracking_client",
 ]
 
-# Records this process logged, by run: artefact path -> bytes. Released when the run is sealed.
-_records: dict[str, dict[str, bytes]] = {}
+# Records this process logged, by run: artefact path -> bytes. Released when the run is
+# sealed; bounded for runs that are never sealed (not governed): sealing downloads anything
+# it no longer remembers.
+_MAX_REMEMBERED_RUNS: Final = 32
+_records: OrderedDict[str, dict[str, bytes]] = OrderedDict()
 
 
 def tracking_client(tracking_uri: str | None = None) -> Any:
@@ -198,6 +202,9 @@ class RunWriter:
         for path, data in files.items():
             if path not in sealed:
                 _records.setdefault(run_id, {})[path] = data
+                _records.move_to_end(run_id)
+        while len(_records) > _MAX_REMEMBERED_RUNS:
+            _records.popitem(last=False)
 
     def log_record(
         self,
