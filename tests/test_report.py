@@ -134,6 +134,23 @@ def _estimate(value: float, low: float, high: float) -> EstimateRecord:
 FAILED = GovernanceDecision(status="failed", reasons=())
 
 
+def _ethnicity(*more: GroupRecord) -> FeatureRecord:
+    """An ethnicity feature with a judged White group of 40, and any further groups."""
+    white = GroupRecord(
+        group="White",
+        count=40,
+        verdict="ok",
+        metrics={"selection_rate": _estimate(0.5, 0.4, 0.6)},
+    )
+    return FeatureRecord(
+        feature="eth",
+        columns=("ETHNIC",),
+        reference_group=None,
+        disparities={},
+        groups=(white, *more),
+    )
+
+
 def test_failing_rules_come_first_and_suppressed_cells_show_c() -> None:
     quality = DataQualityPayload(
         name="header",
@@ -151,22 +168,8 @@ def test_failing_rules_come_first_and_suppressed_cells_show_c() -> None:
         settings=_settings(("selection_rate",)),
         overall=OverallRecord(count=45, metrics={}),
         features=(
-            FeatureRecord(
-                feature="eth",
-                columns=("ETHNIC",),
-                reference_group=None,
-                disparities={},
-                groups=(
-                    GroupRecord(
-                        group="White",
-                        count=40,
-                        verdict="ok",
-                        metrics={"selection_rate": _estimate(0.5, 0.4, 0.6)},
-                    ),
-                    GroupRecord(
-                        group="Other", count="c", verdict="insufficient_evidence", metrics=None
-                    ),
-                ),
+            _ethnicity(
+                GroupRecord(group="Other", count="c", verdict="insufficient_evidence", metrics=None)
             ),
         ),
     )
@@ -193,22 +196,7 @@ def test_the_report_states_the_confidence_level_it_was_computed_at() -> None:
         status="passed",
         settings=settings,
         overall=OverallRecord(count=45, metrics={}),
-        features=(
-            FeatureRecord(
-                feature="eth",
-                columns=("ETHNIC",),
-                reference_group=None,
-                disparities={},
-                groups=(
-                    GroupRecord(
-                        group="White",
-                        count=40,
-                        verdict="ok",
-                        metrics={"selection_rate": _estimate(0.5, 0.4, 0.6)},
-                    ),
-                ),
-            ),
-        ),
+        features=(_ethnicity(),),
     )
     html = render_report(
         header=ReportHeader(name="p"),
