@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from csc_mlflow import _names as names
-from csc_mlflow._evidence import Envelope, canonical_json
+from csc_mlflow._evidence import Envelope, ManifestEntry, ModelSeal, canonical_json
 from csc_mlflow.exceptions import NoActiveRunError, TrackingServerError
 
 __all__ = [
@@ -31,7 +32,9 @@ __all__ = [
     "current_tracking_uri",
     "first_line",
     "forget_run",
+    "hash_folder",
     "remembered_records",
+    "serve_artifacts_from",
     "tracking_client",
 ]
 
@@ -42,11 +45,68 @@ _MAX_REMEMBERED_RUNS: Final = 32
 _records: OrderedDict[str, dict[str, bytes]] = OrderedDict()
 
 
-def tracking_client(tracking_uri: str | None = None) -> Any:
+# Inside ``mlflow server`` csc-mlflow reads its own stores directly: proxied artefact URIs
+# (``mlflow-artifacts:/...``) are read from the server's artefacts destination.
+_served_from: str | None = None
+
+
+def serve_artifacts_from(destination: str | None) -> None:
+    """Read ``mlflow-artifacts:`` URIs from ``destination`` (the server's own store)."""
+    global _served_from
+    _served_from = destination.rstrip("/") if destination else None
+
+
+def _resolve_uri(uri: str) -> str:
+    if _served_from and uri.startswith("mlflow-artifacts:"):
+        from urllib.parse import urlparse
+
+        return f"{_served_from}/{urlparse(uri).path.lstrip('/')}"
+    return uri
+
+
+def tracking_client(tracking_uri: str | None = None, *, registry_uri: str | None = None) -> Any:
     """An ``MlflowClient`` for ``tracking_uri`` (default: MLflow's current tracking URI)."""
     from mlflow import MlflowClient
 
-    return MlflowClient(tracking_uri=tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    import hashlib
+
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
+    return digest.hexdigest(), path.stat().st_size
+
+
+def hash_folder(root: Path) -> tuple[ManifestEntry, ...]:
+    """Every file under ``root``: its path (relative, POSIX), SHA-256 and size.
+
+    Files are hashed two at a time (hashing releases the GIL), in place: nothing is copied.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashed = list(pool.map(_hash_file, files))
+    return tuple(
+        ManifestEntry(path=p.relative_to(root).as_posix(), sha256=h, size=n, kind="model")
+        for p, (h, n) in zip(files, hashed, strict=True)
+    )
+
+
+def _local_folder(uri: str) -> Path | None:
+    """The local folder ``uri`` names, when it is one (no download needed)."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        candidate = Path(unquote(parsed.path))
+    elif parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+        candidate = Path(uri)
+    else:
+        return None
+    return candidate if candidate.is_dir() else None
 
 
 def current_tracking_uri() -> str:
@@ -100,17 +160,32 @@ def cached_runs() -> tuple[str, ...]:
 
 @contextmanager
 def _no_progress_bar() -> Iterator[None]:
-    """MLflow draws a download progress bar on stderr; reading evidence should not."""
+    """MLflow draws a download progress bar on stderr; reading evidence should not.
+
+    Safe across threads: the variable is restored when the last reader finishes.
+    """
+    global _quiet_readers, _bar_before
     key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    before = os.environ.get(key)
-    os.environ[key] = "false"
+    with _bar_lock:
+        if _quiet_readers == 0:
+            _bar_before = os.environ.get(key)
+            os.environ[key] = "false"
+        _quiet_readers += 1
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
+        with _bar_lock:
+            _quiet_readers -= 1
+            if _quiet_readers == 0:
+                if _bar_before is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = _bar_before
+
+
+_bar_lock = threading.Lock()
+_quiet_readers = 0
+_bar_before: str | None = None
 
 
 class RunWriter:
@@ -155,23 +230,55 @@ class RunWriter:
 
     def model_files(self, model_id: str) -> tuple[str, ...]:
         """The paths of every file of a logged model (relative to the model's folder)."""
-        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
         model = self.client.get_logged_model(model_id)
-        repo = get_artifact_repository(model.artifact_location, tracking_uri=self.tracking_uri)
+        repo = self._repository_at(model.artifact_location)
         return tuple(sorted(self._list(repo, None)))
 
     def logged_models(self, run: Any) -> dict[str, tuple[str, ...]]:
         """Every model the run logged: its id and the paths of its files."""
+        return {model_id: self.model_files(model_id) for model_id in self.logged_model_ids(run)}
+
+    @staticmethod
+    def logged_model_ids(run: Any) -> tuple[str, ...]:
+        """The ids of every model the run logged (from the run's outputs)."""
         outputs = run.outputs.model_outputs if run.outputs else []
-        return {o.model_id: self.model_files(o.model_id) for o in outputs}
+        return tuple(dict.fromkeys(o.model_id for o in outputs))
+
+    def logged_model(self, model_id: str) -> Any:
+        """The logged model ``model_id`` (MLflow's error if there is none)."""
+        return self.client.get_logged_model(model_id)
+
+    def hash_location(self, uri: str) -> tuple[ManifestEntry, ...]:
+        """Every file under artefact location ``uri``, hashed (in place when it is local)."""
+        resolved = _resolve_uri(uri)
+        local = _local_folder(resolved)
+        if local is not None:
+            return hash_folder(local)
+        repo = self._repository_at(uri)
+        with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp, _no_progress_bar():
+            return hash_folder(Path(repo.download_artifacts("", tmp)))
+
+    def seal_models(self, run: Any) -> tuple[ModelSeal, ...]:
+        """Every model the run logged, each with every one of its files hashed."""
+        return tuple(
+            ModelSeal(
+                model_id=model_id,
+                files=self.hash_location(self.logged_model(model_id).artifact_location),
+            )
+            for model_id in self.logged_model_ids(run)
+        )
+
+    def version_download_uri(self, model: str, version: str) -> str:
+        """Where the registry serves ``model`` version ``version`` from."""
+        return str(self.client.get_model_version_download_uri(model, version))
 
     def download_governance(self, run_id: str) -> tuple[dict[str, bytes], list[str]]:
         """Every file under ``governance/`` in one download, or the problem that stopped it."""
         files: dict[str, bytes] = {}
         with tempfile.TemporaryDirectory(prefix="csc-mlflow-") as tmp, _no_progress_bar():
             try:
-                local = Path(self.client.download_artifacts(run_id, names.ARTIFACT_ROOT, tmp))
+                repo = self._repository(run_id, None)
+                local = Path(repo.download_artifacts(names.ARTIFACT_ROOT, tmp))
             except Exception as exc:  # noqa: BLE001 - any failure means unverifiable evidence
                 return files, [
                     f"cannot download the {names.ARTIFACT_ROOT}/ artefacts: {first_line(exc)}"
@@ -249,10 +356,12 @@ class RunWriter:
     # --- helpers ---------------------------------------------------------------------------
 
     def _repository(self, run_id: str, artifact_uri: str | None) -> Any:
+        return self._repository_at(artifact_uri or self.client.get_run(run_id).info.artifact_uri)
+
+    def _repository_at(self, uri: str) -> Any:
         from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-        uri = artifact_uri or self.client.get_run(run_id).info.artifact_uri
-        return get_artifact_repository(uri, tracking_uri=self.client.tracking_uri)
+        return get_artifact_repository(_resolve_uri(uri), tracking_uri=self.client.tracking_uri)
 
     def _list(self, repo: Any, folder: str | None) -> list[str]:
         found: list[str] = []

@@ -26,11 +26,13 @@ from csc_mlflow._evidence import (
     GovernanceDecision,
     ManifestEntry,
     ModelFacts,
+    ModelSeal,
     Reason,
     RunEvidence,
     build_manifest,
     canonical_json,
     package_versions,
+    parse_manifest,
     parse_record,
     sha256_hex,
 )
@@ -53,7 +55,6 @@ _FINGERPRINTS: Final = 64
 _sealed: OrderedDict[str, tuple[Any, GovernanceDecision]] = OrderedDict()
 
 _MADE_AT_SEAL = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH})
-_SEAL_FILES = frozenset({names.MANIFEST_PATH, names.SIGNATURE_PATH})
 
 
 def last_decision(run_id: str) -> GovernanceDecision | None:
@@ -79,6 +80,8 @@ class _Gathered:
     files: dict[str, bytes]
     datasets: tuple[DatasetRef, ...]
     models: tuple[ModelFacts, ...]
+    sealed_models: tuple[ModelSeal, ...]
+    first_status: str | None
 
 
 def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision | None:
@@ -119,6 +122,8 @@ def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision
 def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> GovernanceDecision:
     run_id = run.info.run_id
     gathered = _gather(writer, run)
+    if gathered.first_status is not None:
+        mlflow_status = gathered.first_status  # a run sealed as raised stays raised
     fingerprint = _fingerprint(gathered, mlflow_status)
     previous = _sealed.get(run_id)
     if previous is not None and previous[0] == fingerprint:
@@ -163,9 +168,12 @@ def _gather(writer: RunWriter, run: Any) -> _Gathered:
     files = remembered_records(run_id)
     files.update(
         writer.governance_files(
-            run_id, artifact_uri=run.info.artifact_uri, skip=frozenset(files) | _SEAL_FILES
+            run_id,
+            artifact_uri=run.info.artifact_uri,
+            skip=frozenset(files) | {names.SIGNATURE_PATH},
         )
     )
+    first_status = _status_sealed_before(files.pop(names.MANIFEST_PATH, None), run_id)
     datasets = tuple(
         DatasetRef(
             name=d.dataset.name,
@@ -174,11 +182,28 @@ def _gather(writer: RunWriter, run: Any) -> _Gathered:
         )
         for d in (run.inputs.dataset_inputs if run.inputs else [])
     )
+    sealed_models = writer.seal_models(run)
     models = tuple(
-        ModelFacts(model_id=model_id, files=files_)
-        for model_id, files_ in writer.logged_models(run).items()
+        ModelFacts(model_id=m.model_id, files=tuple(f.path for f in m.files)) for m in sealed_models
     )
-    return _Gathered(policy, problem, files, datasets, models)
+    return _Gathered(policy, problem, files, datasets, models, sealed_models, first_status)
+
+
+def _status_sealed_before(manifest: bytes | None, run_id: str) -> str | None:
+    """The MLflow status an earlier seal of this run recorded, when it was not FINISHED.
+
+    A run that raised stays failed: resuming and ending it again, or changing its status
+    afterwards, does not wash the failure out of the seal.
+    """
+    if manifest is None:
+        return None
+    try:
+        earlier = parse_manifest(manifest)
+    except CscMlflowError:
+        return None
+    if earlier.run.run_id != run_id or earlier.run.mlflow_status == "FINISHED":
+        return None
+    return earlier.run.mlflow_status
 
 
 def _fingerprint(gathered: _Gathered, mlflow_status: str) -> Any:
@@ -189,7 +214,7 @@ def _fingerprint(gathered: _Gathered, mlflow_status: str) -> Any:
             sorted((p, sha256_hex(d)) for p, d in gathered.files.items() if p not in _MADE_AT_SEAL)
         ),
         gathered.datasets,
-        gathered.models,
+        gathered.sealed_models,
         gathered.policy.sha256 if gathered.policy else gathered.policy_problem,
         _ethics_sources(gathered.policy),
     )
@@ -293,6 +318,7 @@ def _seal(
             run_id=run_id,
             run_status=mlflow_status,
             decision=decision,
+            models=gathered.sealed_models,
         )
     )
     sealed = {names.MANIFEST_PATH: manifest}

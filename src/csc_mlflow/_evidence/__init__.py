@@ -63,8 +63,10 @@ from csc_mlflow._evidence._sealed import (
     DecisionStatus,
     GovernanceDecision,
     LedgerEntry,
+    LedgerHead,
     ManifestEntry,
     ManifestPayload,
+    ModelSeal,
     Outcome,
     Reason,
     RunRef,
@@ -93,9 +95,11 @@ __all__ = [
     "GovernanceDecision",
     "GroupRecord",
     "LedgerEntry",
+    "LedgerHead",
     "ManifestEntry",
     "ManifestPayload",
     "ModelFacts",
+    "ModelSeal",
     "Outcome",
     "OverallRecord",
     "Payload",
@@ -141,6 +145,7 @@ def build_manifest(
     run_id: str,
     run_status: str,
     decision: GovernanceDecision,
+    models: Iterable[ModelSeal] = (),
 ) -> Envelope:
     """The manifest record for a run (an envelope of kind ``csc.manifest``)."""
     payload = ManifestPayload(
@@ -149,5 +154,6 @@ def build_manifest(
         policy_sha256=policy_sha256,
         run=RunRef(run_id=run_id, mlflow_status=run_status),
         decision=decision,
+        models=tuple(sorted(models, key=lambda m: m.model_id)),
     )
     return envelope(MANIFEST_KIND, payload, run_id=run_id, policy_sha256=policy_sha256)

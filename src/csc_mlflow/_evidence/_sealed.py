@@ -20,8 +20,10 @@ __all__ = [
     "DecisionStatus",
     "GovernanceDecision",
     "LedgerEntry",
+    "LedgerHead",
     "ManifestEntry",
     "ManifestPayload",
+    "ModelSeal",
     "Outcome",
     "Reason",
     "RunRef",
@@ -101,6 +103,18 @@ class ManifestEntry(Record):
     kind: str
 
 
+class ModelSeal(Record):
+    """A model the run logged: its id and every one of its files (paths relative to the
+    model's folder), each with its SHA-256 and size."""
+
+    model_id: str
+    files: tuple[ManifestEntry, ...]
+
+    def digests(self) -> dict[str, str]:
+        """Path -> SHA-256 of every file."""
+        return {f.path: f.sha256 for f in self.files}
+
+
 class RunRef(Record):
     """The run a manifest seals, and how MLflow says it ended."""
 
@@ -116,6 +130,7 @@ class ManifestPayload(Record):
     policy_sha256: str | None
     run: RunRef
     decision: GovernanceDecision
+    models: tuple[ModelSeal, ...] = ()
 
     def entry(self, path: str) -> ManifestEntry | None:
         """The entry for ``path``, if the manifest lists it."""
@@ -146,8 +161,11 @@ class Waiver(Record):
 class LedgerEntry(Record):
     """One gate decision as recorded on a model version (a tag holding this as JSON).
 
-    ``previous_sha256`` is the SHA-256 of the entry before it, so a removed or edited entry
-    breaks the chain.
+    ``previous_sha256`` is the SHA-256 of the entry the writer saw last (None for the first),
+    so a removed or edited entry breaks the chain. ``seq`` is the writer's count, for reading;
+    the tag key is the entry's own hash, so concurrent writers never overwrite each other.
+    ``nonce`` makes two identical decisions made in the same second two entries.
+    ``signature`` signs the entry without it, when the writer holds the signing key.
     """
 
     seq: int
@@ -165,3 +183,14 @@ class LedgerEntry(Record):
     package_version: str
     waiver: Waiver | None
     previous_sha256: str | None
+    nonce: str = ""
+    signature: str | None = None
+
+
+class LedgerHead(Record):
+    """The ledger's head on a model version: how many entries, and the SHA-256 over all their
+    digests (sorted), so a removed last entry is detected; signed like the entries."""
+
+    count: int
+    entries_sha256: str
+    signature: str | None = None
