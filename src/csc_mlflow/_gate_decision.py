@@ -31,6 +31,7 @@ class GateDecision:
     manifest_sha256: str | None = None
     policy_sha256: str | None = None
     waiver: Waiver | None = None
+    sealed_policy_sha256: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -48,6 +49,7 @@ class GateDecision:
             "run_id": self.run_id,
             "manifest_sha256": self.manifest_sha256,
             "policy_sha256": self.policy_sha256,
+            "sealed_policy_sha256": self.sealed_policy_sha256,
             "waiver": self.waiver.to_dict() if self.waiver else None,
         }
 

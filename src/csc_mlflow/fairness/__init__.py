@@ -10,6 +10,7 @@ from csc_mlflow.fairness._results import (
     ThresholdResult,
     published_counts,
 )
+from csc_mlflow.fairness._thresholds import rejudge
 
 __all__ = [
     "Estimate",
@@ -20,4 +21,5 @@ __all__ = [
     "compute_fairness",
     "evaluate_fairness",
     "published_counts",
+    "rejudge",
 ]

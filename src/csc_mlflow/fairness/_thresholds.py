@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+from csc_mlflow._evidence import FairnessPayload
 from csc_mlflow._policy import FairnessPolicy, FairnessThreshold
 from csc_mlflow.fairness._results import Estimate, FeatureResult, ThresholdResult, Verdict
 
-__all__ = ["judge", "verdict"]
+__all__ = ["judge", "rejudge", "verdict"]
 
 
 def judge(fairness: FairnessPolicy, features: list[FeatureResult]) -> list[ThresholdResult]:
@@ -145,3 +146,26 @@ def verdict(
     if insufficient:
         return "warnings", insufficient
     return "passed", []
+
+
+def rejudge(fairness: FairnessPolicy, payload: FairnessPayload) -> list[ThresholdResult]:
+    """``fairness``'s thresholds judged again on the figures a sealed record published.
+
+    The gate uses this to judge sealed evidence under the policy in force now: the recorded
+    disparities and their intervals are all a threshold needs, so nothing is recomputed from
+    (or needs) the children's records.
+    """
+    features = [
+        FeatureResult(
+            feature=record.feature,
+            columns=record.columns,
+            groups=(),
+            disparities={
+                key: Estimate(e.value, e.ci[0], e.ci[1], e.groups)
+                for key, e in record.disparities.items()
+            },
+            reference_group=record.reference_group,
+        )
+        for record in payload.features
+    ]
+    return judge(fairness, features)

@@ -1,27 +1,36 @@
 """The promotion gate's check: verify a model version's evidence and judge it for an alias.
 
+One verification (:func:`csc_mlflow._verify.verify_run` and :func:`verify_version`): the seal,
+every record, dataset digest and signature, the run id the manifest names, and the files the
+registry serves for the version, re-hashed against the model the run sealed. Then one
+judgement: the sealed records against the policy in force now, with the MLflow status and
+policy hash the run was sealed with (never a tag), and every fairness threshold re-judged
+from the recorded figures.
+
 Fails closed: an unreadable artefact, a missing manifest, an unreachable server or an
 exception in any step is a blocking reason, never a pass.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-from csc_mlflow._decision import evaluate
-from csc_mlflow._evidence import Reason
+from csc_mlflow._decision import evaluate, requirements_for
+from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore
 from csc_mlflow._resolve import resolve_policy
-from csc_mlflow._runs import first_line
-from csc_mlflow._signing import verify
-from csc_mlflow._verify import get_status
+from csc_mlflow._runs import RunWriter, first_line
+from csc_mlflow._verify import RunGovernance, served_files, verify_run, verify_version
 from csc_mlflow.exceptions import CscMlflowError
+from csc_mlflow.fairness import rejudge
 
-__all__ = ["check"]
+__all__ = ["check", "check_with"]
 
 
 def check(
@@ -35,38 +44,57 @@ def check(
 ) -> GateDecision:
     """Verify model version ``version``'s evidence and judge it against ``gate.<alias>``.
 
-    Resolves the version's source run, checks the manifest against its tag, every record
-    against the manifest and the run's dataset digests, then re-evaluates the current
-    policy's requirements for ``alias`` with the same :func:`csc_mlflow.evaluate` the run
-    used (review dates and sign-offs included).
+    Resolves the version's source run, verifies the run's seal and the version's files, then
+    re-evaluates the current policy's requirements for ``alias`` with the same
+    :func:`csc_mlflow.evaluate` the run used (review dates and sign-offs included).
     """
     version = str(version)
     try:
-        return _check(model_name, version, alias, policy, tracking_uri, today)
+        store = RegistryStore(tracking_uri=tracking_uri)
+        return check_with(store, model_name, version, alias, policy=policy, today=today)
     except Exception as exc:  # noqa: BLE001 - the gate fails closed on anything unexpected
-        return blocked(
-            model_name,
-            version,
-            alias,
-            "gate.error",
-            f"the check could not complete ({type(exc).__name__}: {first_line(exc)}); "
-            "nothing was promoted",
-        )
+        return _error(model_name, version, alias, exc)
+
+
+def check_with(
+    store: RegistryStore,
+    model_name: str,
+    version: str,
+    alias: str,
+    *,
+    policy: Policy | str | os.PathLike[str] | None = None,
+    today: date | None = None,
+) -> GateDecision:
+    """:func:`check` through a given registry store (the server app passes its own)."""
+    try:
+        return _check(store, model_name, str(version), alias, policy, today)
+    except Exception as exc:  # noqa: BLE001 - the gate fails closed on anything unexpected
+        return _error(model_name, str(version), alias, exc)
+
+
+def _error(model_name: str, version: str, alias: str, exc: BaseException) -> GateDecision:
+    return blocked(
+        model_name,
+        version,
+        alias,
+        "gate.error",
+        f"the check could not complete ({type(exc).__name__}: {first_line(exc)}); "
+        "nothing was promoted",
+    )
 
 
 def _check(
+    store: RegistryStore,
     model_name: str,
     version: str,
     alias: str,
     policy: Any,
-    tracking_uri: str | None,
     today: date | None,
 ) -> GateDecision:
     try:
         resolved = resolve_policy(policy)
     except CscMlflowError as exc:
         return blocked(model_name, version, alias, "gate.policy", str(exc))
-    store = RegistryStore(tracking_uri=tracking_uri)
     try:
         model_version = store.model_version(model_name, version)
     except Exception as exc:  # noqa: BLE001 - unreachable server or unknown version: block
@@ -90,35 +118,30 @@ def _check(
             "the model version has no source run, so it carries no evidence",
             policy_sha256=resolved.sha256,
         )
-    try:
-        status = get_status(run_id, tracking_uri=tracking_uri)
-    except CscMlflowError as exc:
-        return blocked(
-            model_name,
-            version,
-            alias,
-            "gate.evidence",
-            str(exc),
-            run_id=run_id,
-            policy_sha256=resolved.sha256,
-        )
-    decision = evaluate(resolved, status.evidence, alias=alias, today=today)
+    writer = RunWriter(store.client)
+    # The model's files (the big download) are fetched and hashed while the seal is read.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(served_files, writer, model_version)
+        try:
+            governance = verify_run(writer, run_id, policy=resolved, hash_models=False)
+        except CscMlflowError as exc:
+            return blocked(
+                model_name,
+                version,
+                alias,
+                "gate.evidence",
+                str(exc),
+                run_id=run_id,
+                policy_sha256=resolved.sha256,
+            )
+        served = verify_version(writer, model_version, governance, served=hashing)
+    evidence = dataclasses.replace(
+        governance.evidence, problems=governance.evidence.problems + tuple(served)
+    )
+    decision = evaluate(resolved, evidence, alias=alias, today=today)
     reasons = list(decision.reasons)
-    if resolved.signing is not None and resolved.signing.required:
-        if not resolved.signing.public_key:
-            problem: str | None = (
-                "the policy requires signed manifests but names no signing.public_key"
-            )
-        elif status.manifest_bytes is None:
-            problem = "the manifest is missing, so its signature cannot be checked"
-        else:
-            problem = verify(
-                status.manifest_bytes,
-                status.signature,
-                resolved.resolve(resolved.signing.public_key),
-            )
-        if problem:
-            reasons.append(Reason("signature.invalid", "signature", problem, "failed"))
+    if governance.sealed_policy_sha256 != resolved.sha256:
+        reasons.extend(_rejudged(resolved, governance, alias))
     blocking = any(r.blocking for r in reasons)
     return GateDecision(
         model=model_name,
@@ -127,6 +150,35 @@ def _check(
         decision="blocked" if blocking else "passed",
         reasons=tuple(reasons),
         run_id=run_id,
-        manifest_sha256=status.manifest_sha256,
+        manifest_sha256=governance.manifest_sha256,
         policy_sha256=resolved.sha256,
+        sealed_policy_sha256=governance.sealed_policy_sha256,
     )
+
+
+def _rejudged(policy: Policy, governance: RunGovernance, alias: str) -> list[Reason]:
+    """The fairness thresholds of the policy in force, judged on the sealed figures."""
+    if policy.fairness is None or alias not in policy.gate:
+        return []
+    wanted = requirements_for(policy, alias)
+    reasons = []
+    for item in governance.evidence.items:
+        if not isinstance(item.payload, FairnessPayload):
+            continue
+        if not any(item.requirement == w or item.requirement.startswith(w + ".") for w in wanted):
+            continue
+        for result in rejudge(policy.fairness, item.payload):
+            if result.verdict == "meets":
+                continue
+            outcome = "failed" if result.verdict == "breaches" else "incomplete"
+            if result.verdict == "inconclusive" and policy.gate[alias].inconclusive == "warn":
+                outcome = "warning"
+            reasons.append(
+                Reason(
+                    f"fairness.rejudged.{result.verdict}",
+                    item.requirement,
+                    f"under the policy in force: {result.message}",
+                    outcome,  # type: ignore[arg-type]
+                )
+            )
+    return reasons

@@ -67,7 +67,7 @@ def describe_version(
     mv = store.model_version(model, version)
     run = RunWriter(store.client).get_run(mv.run_id) if mv.run_id else None
     tags = run.data.tags if run is not None else {}
-    entries, _ = store.ledger(model, version)
+    entries = store.ledger(model, version).entries
     latest = {entry.alias: entry for entry in entries}
     summary = version_summary(
         status=tags.get(names.STATUS_TAG, "not governed"),
