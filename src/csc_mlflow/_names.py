@@ -53,11 +53,14 @@ def fairness_status_tag(name: str) -> str:
 
 
 LEDGER_TAG_PREFIX: Final = "csc.gate.ledger."
+LEDGER_HEAD_TAG: Final = "csc.gate.head"
+GATE_TAG_PREFIX: Final = "csc.gate."
 
 
-def ledger_tag(seq: int) -> str:
-    """Model-version tag holding ledger entry ``seq``."""
-    return f"{LEDGER_TAG_PREFIX}{seq:06d}"
+def ledger_tag(digest: str) -> str:
+    """Model-version tag holding the ledger entry whose SHA-256 is ``digest`` (keyed by its own
+    hash, so two writers can never overwrite each other's entries)."""
+    return f"{LEDGER_TAG_PREFIX}{digest[:32]}"
 
 
 # --- metrics ---------------------------------------------------------------------------------

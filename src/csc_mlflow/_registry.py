@@ -1,34 +1,47 @@
 """The registry store: model versions, their ledger of gate decisions, their descriptions.
 
-The ledger is one model-version tag per decision, ``csc.gate.ledger.<seq>``, holding a
-:class:`~csc_mlflow._evidence.LedgerEntry` as JSON: who, when, alias, decision, reasons,
-manifest and policy hashes, package version, any waiver, and the SHA-256 of the previous
-entry, so a removed or edited entry breaks the chain. A version's description keeps the
-user's own text above a marked governance summary.
+The ledger is one model-version tag per decision, ``csc.gate.ledger.<hash>``, holding a
+:class:`~csc_mlflow._evidence.LedgerEntry` as JSON (who, when, alias, decision, reasons,
+manifest and policy hashes, package version, any waiver) and keyed by the entry's own
+SHA-256, so concurrent writers never overwrite each other and an edited entry no longer
+matches its key. Each entry names the SHA-256 of the entry its writer saw last, so a removed
+entry leaves a dangling reference. The head tag ``csc.gate.head`` holds the count of entries
+and a SHA-256 over all of them, settled by compare-and-set (written, read back, rewritten
+until it agrees with the entries), so a removed *last* entry is detected too.
+
+With a signing key (``$CSC_MLFLOW_SIGNING_KEY``) every entry and the head are signed, and a
+ledger checked against the policy's public key detects any removal, reordering or edit.
+Without one, see :data:`UNSIGNED_LIMITS`. A version's description keeps the user's own text
+above a marked governance summary.
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
-import itertools
 import json
 import os
+import secrets
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from csc_mlflow import _names as names
-from csc_mlflow._evidence import LedgerEntry, utc_now
+from csc_mlflow._evidence import LedgerEntry, LedgerHead, canonical_json, utc_now
 from csc_mlflow._gate_decision import GateDecision
 from csc_mlflow._runs import tracking_client
+from csc_mlflow._signing import sign, verify
 from csc_mlflow._version import __version__
 
 __all__ = [
     "LEDGER_PREFIX",
     "SUMMARY_MARK",
+    "UNSIGNED_LIMITS",
     "GateHistory",
+    "Ledger",
     "RegistryStore",
     "actor",
     "entry_digest",
@@ -36,6 +49,13 @@ __all__ = [
 
 LEDGER_PREFIX: Final = names.LEDGER_TAG_PREFIX
 SUMMARY_MARK: Final = "<!-- csc-mlflow governance summary -->"
+UNSIGNED_LIMITS: Final = (
+    "the ledger is not signed: an edited entry, a removed entry and a removed last entry are "
+    "detected, but someone who can write model-version tags can rewrite an entry together "
+    "with every later entry and the head, or add a consistent entry of their own; set "
+    "signing.public_key in the policy and $CSC_MLFLOW_SIGNING_KEY where decisions are made"
+)
+_HEAD_ROUNDS: Final = 20
 
 
 def actor() -> str:
@@ -47,18 +67,57 @@ def actor() -> str:
 
 
 def entry_digest(entry: LedgerEntry) -> str:
-    """The SHA-256 the next entry records as ``previous_sha256``."""
+    """The SHA-256 of an entry (signature included): its tag key and the next entry's
+    ``previous_sha256``."""
     text = json.dumps(entry.to_json(), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _unsigned(record: Any) -> bytes:
+    return canonical_json(record.model_copy(update={"signature": None}))
+
+
+def _head_for(digests: list[str]) -> LedgerHead:
+    joined = "\n".join(sorted(digests)).encode("utf-8")
+    head = LedgerHead(count=len(digests), entries_sha256=hashlib.sha256(joined).hexdigest())
+    signature = sign(_unsigned(head))
+    return head.model_copy(update={"signature": signature.decode() if signature else None})
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One version's ledger, read and checked: its entries (oldest first), the problems found,
+    and whether signatures were checked."""
+
+    entries: tuple[LedgerEntry, ...]
+    problems: tuple[str, ...]
+    signed: bool
+
+    @property
+    def intact(self) -> bool:
+        """True when nothing was found wrong with the ledger."""
+        return not self.problems
+
+    def tip(self) -> LedgerEntry | None:
+        """The newest entry no other entry follows (what a new entry chains to)."""
+        followed = {e.previous_sha256 for e in self.entries}
+        tips = [e for e in self.entries if entry_digest(e) not in followed]
+        return max(tips, key=lambda e: (e.time, e.seq, entry_digest(e))) if tips else None
+
+
 @dataclass(frozen=True)
 class GateHistory:
-    """Every ledger entry of a model, by time, and every problem found in the chains."""
+    """Every ledger entry of a model, by time, and every problem found in the ledgers."""
 
     model: str
     entries: tuple[LedgerEntry, ...]
     problems: tuple[str, ...]
+    signed: bool = False
+
+    @property
+    def limits(self) -> str | None:
+        """What an unsigned ledger cannot show (None when signatures were checked)."""
+        return None if self.signed else UNSIGNED_LIMITS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``gate history --json``)."""
@@ -66,6 +125,8 @@ class GateHistory:
             "model": self.model,
             "entries": [e.to_json() for e in self.entries],
             "problems": list(self.problems),
+            "signed": self.signed,
+            "limits": self.limits,
         }
 
 
@@ -108,27 +169,19 @@ class RegistryStore:
 
     # --- the ledger ------------------------------------------------------------------------
 
-    def ledger(self, model: str, version: str) -> tuple[list[LedgerEntry], list[str]]:
-        """The ledger of one version, oldest first, and entries that could not be read."""
-        mv = self.model_version(model, version)
-        found: list[LedgerEntry] = []
-        problems: list[str] = []
-        for key, value in sorted(mv.tags.items()):
-            if not key.startswith(LEDGER_PREFIX):
-                continue
-            try:
-                found.append(LedgerEntry.model_validate_json(value))
-            except ValidationError:
-                problems.append(f"version {version}: ledger tag {key} is not a ledger entry")
-        return sorted(found, key=lambda e: e.seq), problems
+    def ledger(self, model: str, version: str, *, public_key: Path | None = None) -> Ledger:
+        """The ledger of one version, checked (signatures too, when ``public_key`` is given)."""
+        return _check_ledger(version, self.model_version(model, version).tags, public_key)
 
     def append(
         self, decision: GateDecision, *, who: str | None = None, via: str = "client"
     ) -> LedgerEntry:
-        """Record ``decision`` on its model version and return the entry."""
-        existing, _ = self.ledger(decision.model, decision.version)
+        """Record ``decision`` on its model version, settle the head, and return the entry."""
+        tags = self.model_version(decision.model, decision.version).tags
+        current = _check_ledger(decision.version, tags, None)
+        tip = current.tip()
         entry = LedgerEntry(
-            seq=(existing[-1].seq + 1) if existing else 1,
+            seq=len(current.entries) + 1,
             time=utc_now(),
             actor=who or actor(),
             via=via,
@@ -142,34 +195,58 @@ class RegistryStore:
             policy_sha256=decision.policy_sha256,
             package_version=__version__,
             waiver=decision.waiver,
-            previous_sha256=entry_digest(existing[-1]) if existing else None,
+            previous_sha256=entry_digest(tip) if tip is not None else None,
+            nonce=secrets.token_hex(8),
         )
+        signature = sign(_unsigned(entry))
+        if signature is not None:
+            entry = entry.model_copy(update={"signature": signature.decode()})
         self.client.set_model_version_tag(
             decision.model,
             decision.version,
-            names.ledger_tag(entry.seq),
+            names.ledger_tag(entry_digest(entry)),
             json.dumps(entry.to_json(), sort_keys=True),
         )
+        self._settle_head(decision.model, decision.version)
         return entry
 
-    def history(self, model: str) -> GateHistory:
-        """Every ledger entry of every version of ``model``, by time, and any broken chains."""
+    def _settle_head(self, model: str, version: str) -> None:
+        """Write the head until it agrees with the entries (compare-and-set, retried).
+
+        Every writer writes its entry before its head and checks after, so the last head
+        written is checked against every entry written before it.
+        """
+        for _ in range(_HEAD_ROUNDS):
+            digests = _entry_digests(self.model_version(model, version).tags)
+            head = _head_for(digests)
+            text = json.dumps(head.to_json(), sort_keys=True)
+            self.client.set_model_version_tag(model, version, names.LEDGER_HEAD_TAG, text)
+            after = self.model_version(model, version).tags
+            if sorted(_entry_digests(after)) == sorted(digests) and (
+                after.get(names.LEDGER_HEAD_TAG) == text
+            ):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(
+            f"the ledger head of {model} version {version} did not settle after "
+            f"{_HEAD_ROUNDS} rounds of concurrent writes"
+        )
+
+    def history(self, model: str, *, public_key: Path | None = None) -> GateHistory:
+        """Every ledger entry of every version of ``model``, by time, and any problem."""
         found: list[LedgerEntry] = []
         problems: list[str] = []
         for mv in self.versions(model):
-            chain, unreadable = self.ledger(model, str(mv.version))
-            problems.extend(unreadable)
-            for previous, current in itertools.pairwise(chain):
-                if current.previous_sha256 != entry_digest(previous):
-                    problems.append(
-                        f"version {mv.version}: ledger entry {current.seq} does not follow "
-                        f"entry {previous.seq}"
-                    )
-            if chain and chain[0].seq != 1:
-                problems.append(f"version {mv.version}: the ledger's first entries are missing")
-            found.extend(chain)
+            ledger = _check_ledger(str(mv.version), mv.tags, public_key)
+            problems.extend(ledger.problems)
+            found.extend(ledger.entries)
         ordered = sorted(found, key=lambda e: (e.time, e.version, e.seq))
-        return GateHistory(model=model, entries=tuple(ordered), problems=tuple(problems))
+        return GateHistory(
+            model=model,
+            entries=tuple(ordered),
+            problems=tuple(problems),
+            signed=public_key is not None,
+        )
 
     # --- descriptions ----------------------------------------------------------------------
 
@@ -181,3 +258,80 @@ class RegistryStore:
         text = f"{own}\n\n{block}" if own else block
         self.client.update_model_version(model, version, description=text)
         return text
+
+
+def _entry_digests(tags: dict[str, str]) -> list[str]:
+    return [k.removeprefix(LEDGER_PREFIX) for k in tags if k.startswith(LEDGER_PREFIX)]
+
+
+def _check_ledger(version: str, tags: dict[str, str], public_key: Path | None) -> Ledger:
+    """Read a version's ledger tags and find everything wrong with them."""
+    entries: list[LedgerEntry] = []
+    problems: list[str] = []
+    where = f"version {version}"
+    digests: dict[str, LedgerEntry] = {}
+    for key, value in sorted(tags.items()):
+        if not key.startswith(LEDGER_PREFIX):
+            continue
+        try:
+            entry = LedgerEntry.model_validate_json(value)
+        except ValidationError:
+            problems.append(f"{where}: ledger tag {key} is not a ledger entry")
+            continue
+        digest = entry_digest(entry)
+        if key.removeprefix(LEDGER_PREFIX) != digest[:32]:
+            problems.append(
+                f"{where}: ledger entry {key.removeprefix(LEDGER_PREFIX)[:12]} (seq "
+                f"{entry.seq}) was edited: its content no longer matches its key"
+            )
+        if public_key is not None:
+            problem = verify(
+                _unsigned(entry),
+                entry.signature.encode() if entry.signature else None,
+                public_key,
+                subject=f"{where}: ledger entry {entry.seq}",
+            )
+            if problem:
+                problems.append(problem)
+        digests[digest] = entry
+        entries.append(entry)
+    for entry in entries:
+        if entry.previous_sha256 is not None and entry.previous_sha256 not in digests:
+            problems.append(
+                f"{where}: ledger entry {entry.seq} follows an entry that is no longer there "
+                "(an entry was removed or edited)"
+            )
+    head_text = tags.get(names.LEDGER_HEAD_TAG)
+    if entries or head_text is not None:
+        problems.extend(_check_head(where, head_text, list(tags), public_key))
+    ordered = sorted(entries, key=lambda e: (e.time, e.seq, entry_digest(e)))
+    return Ledger(entries=tuple(ordered), problems=tuple(problems), signed=public_key is not None)
+
+
+def _check_head(
+    where: str, head_text: str | None, keys: list[str], public_key: Path | None
+) -> list[str]:
+    if head_text is None:
+        return [f"{where}: the ledger has entries but no head ({names.LEDGER_HEAD_TAG})"]
+    try:
+        head = LedgerHead.model_validate_json(head_text)
+    except ValidationError:
+        return [f"{where}: the ledger head ({names.LEDGER_HEAD_TAG}) is not readable"]
+    problems = []
+    digests = [k.removeprefix(LEDGER_PREFIX) for k in keys if k.startswith(LEDGER_PREFIX)]
+    expected = hashlib.sha256("\n".join(sorted(digests)).encode("utf-8")).hexdigest()
+    if head.count != len(digests) or head.entries_sha256 != expected:
+        problems.append(
+            f"{where}: the ledger head counts {head.count} entries but {len(digests)} are "
+            "present, or they are not the entries it sealed: an entry was removed or added"
+        )
+    if public_key is not None:
+        problem = verify(
+            _unsigned(head),
+            head.signature.encode() if head.signature else None,
+            public_key,
+            subject=f"{where}: the ledger head",
+        )
+        if problem:
+            problems.append(problem)
+    return problems

@@ -81,8 +81,11 @@ def sign(manifest: bytes) -> bytes | None:
     return base64.b64encode(key.sign(manifest))
 
 
-def verify(manifest: bytes, signature: bytes | None, public_key: Path) -> str | None:
-    """None if ``signature`` signs ``manifest`` with ``public_key``; else what is wrong."""
+def verify(
+    manifest: bytes, signature: bytes | None, public_key: Path, *, subject: str = "the manifest"
+) -> str | None:
+    """None if ``signature`` signs ``manifest`` with ``public_key``; else what is wrong
+    (``subject`` names what was signed: the manifest, a ledger entry)."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -94,12 +97,14 @@ def verify(manifest: bytes, signature: bytes | None, public_key: Path) -> str | 
     if not isinstance(key, Ed25519PublicKey):
         return f"{public_key}: not an Ed25519 public key"
     if signature is None:
-        return "the manifest is not signed (no governance/manifest.sig); the policy requires it"
+        if subject == "the manifest":
+            return "the manifest is not signed (no governance/manifest.sig); the policy requires it"
+        return f"{subject} is not signed; the policy requires signatures"
     try:
         key.verify(base64.b64decode(signature), manifest)
     except (InvalidSignature, ValueError):
         return (
-            "the manifest's signature does not verify with the policy's public key: the "
-            "evidence was rewritten or signed by another key"
+            f"{subject}'s signature does not verify with the policy's public key: it was "
+            "rewritten or signed by another key"
         )
     return None

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
+from csc_mlflow._policy import Policy
 from csc_mlflow._registry import GateHistory, RegistryStore
+from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import first_line
-from csc_mlflow.exceptions import TrackingServerError
+from csc_mlflow.exceptions import CscMlflowError, TrackingServerError
+from csc_mlflow.gate._waivers import ledger_key
 
 __all__ = ["history"]
 
 
-def history(model_name: str, *, tracking_uri: str | None = None) -> GateHistory:
-    """Every ledger entry of every version of ``model_name``, by time, and any broken chain.
+def history(
+    model_name: str,
+    *,
+    tracking_uri: str | None = None,
+    policy: Policy | str | os.PathLike[str] | None = None,
+) -> GateHistory:
+    """Every ledger entry of every version of ``model_name``, by time, and any problem.
+
+    With a policy that names a signing key every entry and head signature is checked;
+    without one, :attr:`GateHistory.limits` says what an unsigned ledger cannot show.
 
     Raises
     ------
@@ -19,7 +32,11 @@ def history(model_name: str, *, tracking_uri: str | None = None) -> GateHistory:
     """
     store = RegistryStore(tracking_uri=tracking_uri)
     try:
-        found = store.history(model_name)
+        key = ledger_key(resolve_policy(policy))
+    except CscMlflowError:
+        key = None  # no policy here: the ledger is read unsigned, and says so
+    try:
+        found = store.history(model_name, public_key=key)
         exists = bool(found.entries) or bool(store.versions(model_name))
     except Exception as exc:
         raise TrackingServerError(
