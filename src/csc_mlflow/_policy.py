@@ -293,6 +293,7 @@ class AliasRequirements(_Model):
     allow_warnings: bool = True
     inconclusive: Literal["block", "warn"] = "block"
     waivers: dict[NonEmptyStr, tuple[Role, ...]] = Field(default_factory=dict)
+    audit: Literal["remove", "report"] = "remove"
 
     @field_validator("require")
     @classmethod
@@ -346,6 +347,7 @@ class Policy(_Model):
     gate: dict[NonEmptyStr, AliasRequirements] = Field(default_factory=dict)
     signing: SigningPolicy | None = None
     models: ModelsPolicy = Field(default_factory=ModelsPolicy)
+    stages: dict[Literal["Staging", "Production"], NonEmptyStr] = Field(default_factory=dict)
 
     _source: Path | None = PrivateAttr(default=None)
     _sha256: str = PrivateAttr(default="")
@@ -370,6 +372,17 @@ class Policy(_Model):
                     f"'v<digits>' (MLflow reserves those); found {alias!r}"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _stages_name_aliases(self) -> Policy:
+        for stage, alias in self.stages.items():
+            if alias not in self.gate:
+                known = ", ".join(sorted(self.gate)) or "none"
+                raise ValueError(
+                    f"stages.{stage} names alias {alias!r}, which has no requirements under "
+                    f"'gate' (known: {known}); a stage is judged like the alias it names"
+                )
+        return self
 
     def model_post_init(self, context: Any, /) -> None:
         canonical = json.dumps(

@@ -1,91 +1,345 @@
 """``mlflow server --app-name csc-governance``: the gate enforced at the tracking server.
 
-Every request that sets a registry alias (the UI, ``MlflowClient``, the REST API) is checked
-first; a blocked promotion is refused with HTTP 403 and the decision's reasons, and every
-decision is recorded in the ledger. The server needs the policy: set ``CSC_MLFLOW_POLICY``
-in its environment.
+Every request that sets a registry alias or moves a version to a stage (the UI,
+``MlflowClient``, the REST API, under any ``--static-prefix``) is judged first; a blocked
+promotion is refused with HTTP 403 and the decision's reasons, and every decision is
+recorded in the ledger, which only the server writes. Hardening:
+
+- the app reads its own stores directly (the backend store and artefacts destination it was
+  started with), never through a URL built from the request;
+- the check and the set happen under one lock per model (a file lock, shared by every
+  worker), renames take the same locks, and after the set the alias is judged again and
+  reverted, with a ledger entry, if anything changed in between;
+- a malformed body gets 400, never 500; a waiver comes in the ``X-CSC-Waiver`` header (or
+  from a ledger entry that verifies) and is judged by the server's policy.
+
+The server needs the policy: set ``CSC_MLFLOW_POLICY`` in its environment.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
+import logging
 import os
-from typing import Any
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
 
-from flask import Response, request
+from flask import Response, g, request
 from mlflow.server import app as flask_app
 
-ALIAS_PATHS = (
-    "/api/2.0/mlflow/registered-models/alias",
-    "/ajax-api/2.0/mlflow/registered-models/alias",
+_logger = logging.getLogger("csc_mlflow")
+
+_GUARDED: Final = re.compile(
+    r"/(?:api|ajax-api)/\d+\.\d+/mlflow/"
+    r"(registered-models/alias|model-versions/transition-stage|registered-models/rename|"
+    r"model-versions/set-tag|model-versions/delete-tag|registered-models/delete|"
+    r"model-versions/delete)/?$"
 )
+_FREE_STAGES: Final = frozenset({"none", "archived"})
+LEDGER_REFUSAL: Final = "csc-governance keeps the ledger"
+WAIVER_HEADER: Final = "X-CSC-Waiver"
+CLIENT_BLOCKED_HEADER: Final = "X-CSC-Client-Blocked"
 
 
-def _gate_alias() -> Response | None:
-    if request.method != "POST" or request.path not in ALIAS_PATHS:
-        return None
-    from csc_mlflow._registry import RegistryStore
-    from csc_mlflow.gate._check import check
-
-    body: dict[str, Any] = request.get_json(silent=True) or {}
-    name, alias, version = (
-        str(body.get("name", "")),
-        str(body.get("alias", "")),
-        str(body.get("version", "")),
-    )
-    base = request.host_url.rstrip("/")
-    decision = check(name, version, alias, tracking_uri=base)
-    if not decision.passed:
-        decision = _recorded_waiver(decision, base)
-    who = request.headers.get("X-CSC-Actor") or (
-        request.authorization.username if request.authorization else None
-    )
-    try:
-        RegistryStore(tracking_uri=base).append(decision, who=who or "server", via="server")
-    except Exception as exc:  # noqa: BLE001 - an unrecorded decision is refused
-        return _refuse(f"the gate could not record its decision ({exc}); the alias was not set")
-    if decision.passed:
-        return None
-    reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
-    return _refuse(
-        f"csc-governance gate blocked setting alias {alias!r} on {name} version {version}: "
-        f"{reasons}"
-    )
+class _BadRequest(Exception):
+    """A request body the gate cannot read (answered with 400)."""
 
 
-def _recorded_waiver(decision: Any, base: str) -> Any:
-    """Honour a waiver recorded by ``gate promote`` for this very evidence, if still valid.
+# --- the server's own stores -----------------------------------------------------------------
 
-    The waiver is judged again against the server's policy (roles, coverage, expiry), and
-    only for the manifest and policy it was granted on.
-    """
-    from datetime import date
+_store: Any = None
 
-    from csc_mlflow._gate_decision import apply_waiver
-    from csc_mlflow._registry import RegistryStore
+
+def _own_store() -> Any:
+    """A registry store on the stores this server was started with (never the request's URL)."""
+    global _store
+    if _store is None:
+        from mlflow.server.constants import (
+            ARTIFACTS_DESTINATION_ENV_VAR,
+            BACKEND_STORE_URI_ENV_VAR,
+            REGISTRY_STORE_URI_ENV_VAR,
+            SERVE_ARTIFACTS_ENV_VAR,
+        )
+
+        from csc_mlflow._registry import RegistryStore
+        from csc_mlflow._runs import serve_artifacts_from, tracking_client
+
+        backend = os.environ.get(BACKEND_STORE_URI_ENV_VAR)
+        registry = os.environ.get(REGISTRY_STORE_URI_ENV_VAR) or backend
+        if os.environ.get(SERVE_ARTIFACTS_ENV_VAR, "").lower() == "true":
+            serve_artifacts_from(os.environ.get(ARTIFACTS_DESTINATION_ENV_VAR))
+        _store = RegistryStore(tracking_client(backend, registry_uri=registry))
+    return _store
+
+
+def _policy() -> Any:
     from csc_mlflow._resolve import resolve_policy
 
+    return resolve_policy(None)
+
+
+# --- locks -----------------------------------------------------------------------------------
+
+
+def _lock_dir() -> Path:
+    folder = Path(os.environ.get("CSC_MLFLOW_LOCK_DIR") or tempfile.gettempdir())
+    folder = folder / f"csc-mlflow-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def _hold(names: list[str]) -> Any:
+    """Hold the lock of every model in ``names`` (sorted, so two requests cannot deadlock)."""
+    handles = []
     try:
-        ledger, _ = RegistryStore(tracking_uri=base).ledger(decision.model, decision.version)
-        granted = [
-            e
-            for e in ledger
-            if e.decision == "waived"
-            and e.alias == decision.alias
-            and e.manifest_sha256 == decision.manifest_sha256
-            and e.policy_sha256 == decision.policy_sha256
-            and e.waiver is not None
-        ]
-        if not granted or granted[-1].waiver is None:
-            return decision
-        return apply_waiver(decision, granted[-1].waiver, resolve_policy(None), date.today())
-    except Exception:  # noqa: BLE001 - a waiver that cannot be read does not pass
+        for name in sorted(set(names)):
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+            handle = (_lock_dir() / f"{digest}.lock").open("a")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handles.append(handle)
+        yield
+    finally:
+        for handle in reversed(handles):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON body as MLflow reads it (a double-encoded string decoded twice)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if request.args:
+            return dict(request.args)
+        return {}
+    try:
+        value = json.loads(raw)
+        if isinstance(value, str):
+            value = json.loads(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _BadRequest(f"the request body is not JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise _BadRequest("the request body must be a JSON object")
+    return value
+
+
+def _field(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
+        raise _BadRequest(f"the request body needs {key!r} as a non-empty string")
+    return str(value)
+
+
+def _before() -> Response | None:
+    matched = _GUARDED.search(request.path)
+    if matched is None or request.method not in ("POST", "DELETE", "PATCH"):
+        return None
+    route = matched.group(1)
+    try:
+        body = _body()
+        if route in ("model-versions/set-tag", "model-versions/delete-tag"):
+            return _guard_tag(body)
+        names = [_field(body, "name")]
+        if route == "registered-models/rename":
+            names.append(_field(body, "new_name"))
+        lock = _hold(names)
+        lock.__enter__()
+        g.csc_lock = lock
+        if route == "registered-models/alias" and request.method == "POST":
+            return _judge_alias(body)
+        if route == "model-versions/transition-stage":
+            return _judge_stage(body)
+        return None
+    except _BadRequest as exc:
+        return _reply(400, "INVALID_PARAMETER_VALUE", f"csc-governance: {exc}")
+    except Exception as exc:  # the gate fails closed, and never with a 500
+        _logger.exception("csc-mlflow: the server gate failed")
+        return _refuse(
+            f"csc-governance could not judge the request ({type(exc).__name__}); nothing changed"
+        )
+
+
+def _guard_tag(body: dict[str, Any]) -> Response | None:
+    from csc_mlflow import _names as names
+
+    key = str(body.get("key", ""))
+    if key.startswith(names.GATE_TAG_PREFIX):
+        return _refuse(
+            f"{LEDGER_REFUSAL}: model-version tags under {names.GATE_TAG_PREFIX!r} are written "
+            "by the server only; promote with 'csc-mlflow gate promote' or set the alias"
+        )
+    return None
+
+
+def _actor() -> str:
+    auth = request.authorization
+    return (auth.username if auth and auth.username else None) or request.headers.get(
+        "X-CSC-Actor", "server"
+    )
+
+
+def _waiver() -> Any:
+    text = request.headers.get(WAIVER_HEADER)
+    if not text:
+        return None
+    from pydantic import ValidationError
+
+    from csc_mlflow._evidence import Waiver
+
+    try:
+        return Waiver.model_validate_json(text)
+    except ValidationError as exc:
+        raise _BadRequest(f"the {WAIVER_HEADER} header is not a waiver ({exc})") from exc
+
+
+def _decide(name: str, version: str, alias: str) -> Any:
+    """The gate's decision with the server's policy and stores, waivers applied."""
+    from csc_mlflow._gate_decision import apply_waiver
+    from csc_mlflow.gate._check import check_with
+    from csc_mlflow.gate._waivers import recorded_waiver
+
+    store = _own_store()
+    waiver = _waiver()
+    decision = check_with(store, name, version, alias)
+    client_blocked = request.headers.get(CLIENT_BLOCKED_HEADER)
+    if client_blocked is not None:
+        import dataclasses
+
+        from csc_mlflow._evidence import Reason
+
+        note = Reason(
+            "gate.client_blocked",
+            "gate",
+            f"the client's own check blocked this promotion (its policy "
+            f"{client_blocked[:12]}); the server refuses it",
+            "failed",
+        )
+        return dataclasses.replace(decision, decision="blocked", reasons=decision.reasons + (note,))
+    if decision.passed:
         return decision
+    policy = _policy()
+    if waiver is not None:
+        return apply_waiver(decision, waiver, policy, date.today())
+    return recorded_waiver(store, decision, policy, date.today())
+
+
+def _record(decision: Any) -> Response | None:
+    try:
+        _own_store().append(decision, who=_actor(), via="server")
+    except Exception as exc:  # noqa: BLE001 - an unrecorded decision is refused
+        return _refuse(f"the gate could not record its decision ({exc}); nothing was changed")
+    return None
+
+
+def _judge_alias(body: dict[str, Any]) -> Response | None:
+    name, alias, version = _field(body, "name"), _field(body, "alias"), _field(body, "version")
+    decision = _decide(name, version, alias)
+    refused = _record(decision)
+    if refused is not None:
+        return refused
+    if not decision.passed:
+        reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
+        return _refuse(
+            f"csc-governance gate blocked setting alias {alias!r} on {name} version {version}: "
+            f"{reasons}"
+        )
+    g.csc_set = (name, alias, version, _own_store().alias_version(name, alias), decision)
+    return None
+
+
+def _judge_stage(body: dict[str, Any]) -> Response | None:
+    name, version, stage = _field(body, "name"), _field(body, "version"), _field(body, "stage")
+    if stage.lower() in _FREE_STAGES:
+        return None
+    policy = _policy()
+    canonical = stage.capitalize()
+    alias = policy.stages.get(canonical)
+    if alias is None:
+        return _refuse(
+            f"csc-governance gate blocked moving {name} version {version} to stage {stage!r}: "
+            f"the policy maps no requirements to it; add 'stages: {{{canonical}: <alias>}}' "
+            "(stages are judged like the alias they name), or use aliases"
+        )
+    decision = _decide(name, version, alias)
+    refused = _record(decision)
+    if refused is not None:
+        return refused
+    if not decision.passed:
+        reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
+        return _refuse(
+            f"csc-governance gate blocked moving {name} version {version} to stage "
+            f"{canonical!r} (judged as alias {alias!r}): {reasons}"
+        )
+    return None
+
+
+def _after(response: Response) -> Response:
+    """Judge an alias again once it is set; revert it, with a ledger entry, if it fails now."""
+    done = g.pop("csc_set", None)
+    if done is None or response.status_code != 200:
+        return response
+    name, alias, version, before, first = done
+    try:
+        store = _own_store()
+        now = store.alias_version(name, alias)
+        second = _decide(name, version, alias) if now == version else None
+        if second is not None and second.passed and second.manifest_sha256 == first.manifest_sha256:
+            return response
+        _revert(store, name, alias, version, before)
+        import dataclasses
+
+        from csc_mlflow._evidence import Reason
+
+        basis = second if second is not None else first
+        note = Reason(
+            "gate.reverted",
+            "gate",
+            f"alias {alias!r} was reverted: what it points at changed between the check and "
+            "the set",
+            "failed",
+        )
+        store.append(
+            dataclasses.replace(basis, decision="blocked", reasons=basis.reasons + (note,)),
+            who=_actor(),
+            via="server",
+        )
+        return _refuse(f"csc-governance reverted alias {alias!r} on {name}: {note.message}")
+    except Exception:
+        _logger.exception("csc-mlflow: re-checking alias %s on %s failed", alias, name)
+        with contextlib.suppress(Exception):
+            _revert(_own_store(), name, alias, version, before)
+        return _refuse(f"csc-governance could not re-check alias {alias!r}; it was reverted")
+
+
+def _revert(store: Any, name: str, alias: str, version: str, before: str | None) -> None:
+    if before is not None and before != version:
+        store.set_alias(name, alias, before)
+    elif store.alias_version(name, alias) is not None:
+        store.delete_alias(name, alias)
+
+
+def _teardown(_: BaseException | None) -> None:
+    lock = g.pop("csc_lock", None)
+    if lock is not None:
+        lock.__exit__(None, None, None)
+
+
+def _reply(status: int, code: str, message: str) -> Response:
+    payload = {"error_code": code, "message": message}
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
 
 
 def _refuse(message: str) -> Response:
-    payload = {"error_code": "PERMISSION_DENIED", "message": message}
-    return Response(json.dumps(payload), status=403, mimetype="application/json")
+    return _reply(403, "PERMISSION_DENIED", message)
 
 
 def _health() -> Response:
@@ -100,10 +354,9 @@ def _governance_page() -> Response:
     from html import escape
 
     from csc_mlflow import _names as names
-    from csc_mlflow._registry import RegistryStore
     from csc_mlflow._runs import RunWriter
 
-    store = RegistryStore(tracking_uri=request.host_url.rstrip("/"))
+    store = _own_store()
     runs = RunWriter(store.client)
     rows = []
     for model in store.registered_models():
@@ -117,7 +370,7 @@ def _governance_page() -> Response:
                     f"/artifacts/{names.REPORT_PATH}"
                 )
                 link = f'<a href="{escape(href)}">report</a>'
-            entries, _ = store.ledger(model.name, str(mv.version))
+            entries = store.ledger(model.name, str(mv.version)).entries
             history = (
                 "<br>".join(
                     escape(f"{e.time} {e.alias}: {e.decision} ({e.actor}, {e.via})")
@@ -138,7 +391,8 @@ def _governance_page() -> Response:
         "th,td{border:1px solid #b1b4b6;padding:4px 8px;text-align:left;vertical-align:top}"
         "th{background:#f3f2f1}</style></head><body><h1>CSC governance: registered models</h1>"
         '<table><thead><tr><th scope="col">Model</th><th scope="col">Version</th>'
-        '<th scope="col">Governance status</th><th scope="col">Aliases</th>'
+        '<th scope="col">Governance status (tag; the gate verifies the seal)</th>'
+        '<th scope="col">Aliases</th>'
         '<th scope="col">Gate history</th><th scope="col">Report</th></tr></thead>'
         f"<tbody>{body}</tbody></table></body></html>"
     )
@@ -146,10 +400,17 @@ def _governance_page() -> Response:
 
 
 def create_app(app: Any = flask_app) -> Any:
-    """The MLflow server app with the gate in front of alias changes."""
-    app.before_request(_gate_alias)
-    app.add_url_rule("/csc/health", "csc_health", _health, methods=["GET"])
-    app.add_url_rule("/csc/governance", "csc_governance", _governance_page, methods=["GET"])
+    """The MLflow server app with the gate in front of alias and stage changes."""
+    from mlflow.server.handlers import STATIC_PREFIX_ENV_VAR
+
+    prefix = os.environ.get(STATIC_PREFIX_ENV_VAR, "").rstrip("/")
+    app.before_request(_before)
+    app.after_request(_after)
+    app.teardown_request(_teardown)
+    app.add_url_rule(f"{prefix}/csc/health", "csc_health", _health, methods=["GET"])
+    app.add_url_rule(
+        f"{prefix}/csc/governance", "csc_governance", _governance_page, methods=["GET"]
+    )
     if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
         from mlflow.server.fastapi_app import create_fastapi_app
 
