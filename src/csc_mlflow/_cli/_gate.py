@@ -105,13 +105,16 @@ def gate_promote(
 
 @gate.command("history")
 @click.argument("model")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
 @click.option("--json", "as_json", is_flag=True)
-def gate_history(model: str, tracking_uri: str | None, as_json: bool) -> None:
-    """Every gate decision recorded for MODEL, oldest first."""
+def gate_history(
+    model: str, policy_path: str | None, tracking_uri: str | None, as_json: bool
+) -> None:
+    """Every gate decision recorded for MODEL, oldest first, with the ledger checked."""
     from csc_mlflow.gate._history import history
 
-    found = history(model, tracking_uri=tracking_uri)
+    found = history(model, tracking_uri=tracking_uri, policy=policy_path)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, sort_keys=True))
     else:
@@ -123,6 +126,10 @@ def gate_history(model: str, tracking_uri: str | None, as_json: bool) -> None:
                 click.echo(f"      - {reason}")
         for problem in found.problems:
             click.echo(f"LEDGER PROBLEM: {problem}")
+        if found.limits:
+            click.echo(f"note: {found.limits}")
+        else:
+            click.echo("every entry and the head verified against the policy's public key")
     if found.problems:
         raise SystemExit(EXIT_ERROR)
 
@@ -154,16 +161,59 @@ def gate_keygen(folder: str, force: bool) -> None:
     help="Environment variable holding the webhook's shared secret.",
 )
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
-def gate_watch(host: str, port: int, secret_env: str, tracking_uri: str | None) -> None:
-    """Receive MLflow webhooks; remove aliases set on versions the gate blocks."""
-    from csc_mlflow.gate._watch import make_server
+@click.option(
+    "--audit-every",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds between audits of every alias (one runs at start-up).",
+)
+def gate_watch(
+    host: str, port: int, secret_env: str, tracking_uri: str | None, audit_every: float
+) -> None:
+    """Receive MLflow webhooks; remove aliases set on versions the gate blocks; audit on a
+    schedule so a missed webhook is caught."""
+    from csc_mlflow.gate._watch import make_server, start_audits
 
     secret = os.environ.get(secret_env)
     if not secret:
         raise click.UsageError(f"set {secret_env} to the webhook's secret")
     server = make_server(host, port, secret, tracking_uri)
-    click.echo(f"csc-mlflow gate watch listening on http://{host}:{port}")
+    start_audits(tracking_uri, audit_every)
+    click.echo(
+        f"csc-mlflow gate watch listening on http://{host}:{port}; auditing every {audit_every:g} s"
+    )
     try:
         server.serve_forever()
     finally:
         server.server_close()
+
+
+@gate.command("audit")
+@click.argument("model", required=False)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@click.option("--json", "as_json", is_flag=True)
+def gate_audit(
+    model: str | None, policy_path: str | None, tracking_uri: str | None, as_json: bool
+) -> None:
+    """Judge every aliased version of MODEL (default: every model) again, now; remove or
+    report each alias that no longer passes (per the policy). Exit 3 if any fails."""
+    from csc_mlflow.gate._audit import audit
+
+    findings = audit(model, policy=policy_path, tracking_uri=tracking_uri)
+    if as_json:
+        click.echo(json.dumps([f.to_dict() for f in findings], indent=2, sort_keys=True))
+    else:
+        if not findings:
+            click.echo("no aliases to audit")
+        for f in findings:
+            click.echo(f"{f.model} version {f.version} -> {f.alias}: {f.action.upper()}")
+            if f.action != "kept":
+                for reason in f.decision.reasons:
+                    if reason.blocking:
+                        click.echo(f"  - {reason}")
+                if not f.recorded:
+                    click.echo("  (the action could not be recorded in the ledger)")
+    if any(f.action != "kept" for f in findings):
+        blocked()

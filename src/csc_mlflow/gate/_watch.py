@@ -1,7 +1,10 @@
 """A webhook receiver for servers whose start-up cannot change (``csc-mlflow gate watch``).
 
 MLflow delivers ``model_version_alias.created`` after the alias is set; this receiver checks
-the HMAC signature, re-runs the gate, and removes an alias that fails, recording why.
+the HMAC signature, re-runs the gate (honouring a waiver only from a ledger entry that
+verifies), and removes an alias that fails, recording why. Webhooks are not redelivered, so
+the receiver also runs ``gate audit`` on start-up and on a schedule: an alias set while it
+was down is judged at the next audit.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -43,14 +48,21 @@ def signature_ok(secret: str, headers: Any, body: bytes) -> bool:
 def handle_event(payload: dict[str, Any], tracking_uri: str | None) -> dict[str, Any]:
     """Re-check an alias that was just set; remove it if the gate blocks. Returns what it did."""
     from csc_mlflow._registry import RegistryStore
-    from csc_mlflow.gate._check import check
+    from csc_mlflow._resolve import resolve_policy
+    from csc_mlflow.gate._check import check_with
+    from csc_mlflow.gate._waivers import recorded_waiver
 
     if payload.get("entity") != "model_version_alias" or payload.get("action") != "created":
         return {"ignored": f"{payload.get('entity')}.{payload.get('action')}"}
     data = payload.get("data") or {}
     name, alias, version = str(data.get("name")), str(data.get("alias")), str(data.get("version"))
-    decision = check(name, version, alias, tracking_uri=tracking_uri)
     store = RegistryStore(tracking_uri=tracking_uri)
+    decision = check_with(store, name, version, alias)
+    if not decision.passed:
+        try:
+            decision = recorded_waiver(store, decision, resolve_policy(None), date.today())
+        except Exception:  # a waiver that cannot be read does not pass
+            _logger.exception("csc-mlflow: reading a recorded waiver failed")
     removed = False
     if not decision.passed:
         if store.alias_version(name, alias) == version:
@@ -102,3 +114,33 @@ def make_server(host: str, port: int, secret: str, tracking_uri: str | None) -> 
             _logger.info("csc-mlflow gate watch: " + format, *args)
 
     return ThreadingHTTPServer((host, port), Handler)
+
+
+def start_audits(
+    tracking_uri: str | None, every_seconds: float, *, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Run ``gate audit`` now and then every ``every_seconds`` in a background thread."""
+    from csc_mlflow.gate._audit import audit
+
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                for finding in audit(tracking_uri=tracking_uri, actor="watch"):
+                    if finding.action != "kept":
+                        _logger.warning(
+                            "csc-mlflow gate watch: alias %s on %s version %s %s by the audit",
+                            finding.alias,
+                            finding.model,
+                            finding.version,
+                            finding.action,
+                        )
+            except Exception:
+                _logger.exception("csc-mlflow gate watch: the audit failed")
+            if stop.wait(every_seconds):
+                return
+
+    thread = threading.Thread(target=loop, name="csc-mlflow-audit", daemon=True)
+    thread.start()
+    return thread
