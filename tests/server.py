@@ -22,7 +22,12 @@ class MlflowServer:
     """A `mlflow server` process with a SQLite store under ``root``."""
 
     def __init__(
-        self, root: Path, *, app_name: str | None = None, env: dict[str, str] | None = None
+        self,
+        root: Path,
+        *,
+        app_name: str | None = None,
+        env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.root = root
         self.port = free_port()
@@ -46,6 +51,9 @@ class MlflowServer:
         ]
         if app_name:
             command += ["--app-name", app_name]
+        command += extra_args or []
+        args = extra_args or []
+        self.prefix = args[args.index("--static-prefix") + 1] if "--static-prefix" in args else ""
         full_env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
         full_env.pop("MLFLOW_TRACKING_URI", None)
         self.log = open(root / "server.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -67,7 +75,9 @@ class MlflowServer:
                     f"mlflow server exited: {(self.root / 'server.log').read_text()[-3000:]}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"{self.url}{self.prefix}/health", timeout=2
+                ) as response:
                     if response.status == 200:
                         return
             except OSError:

@@ -115,9 +115,11 @@ def test_gate_surface() -> None:
     import csc_mlflow.gate
 
     assert csc_mlflow.gate.__all__ == [
+        "AuditFinding",
         "GateDecision",
         "GateHistory",
         "Waiver",
+        "audit",
         "check",
         "history",
         "promote",

@@ -330,7 +330,7 @@ def test_every_readme_command_runs_as_written(
     from csc_mlflow.datasets import make_ssda903
 
     commands = _readme_commands()
-    assert len(commands) == 11
+    assert len(commands) == 12
     work = Path.cwd()
     shutil.copy(REPO / "examples" / "governance.yaml", work / "governance.yaml")
     shutil.copytree(REPO / "examples" / "ethics", work / "ethics", dirs_exist_ok=True)
