@@ -187,6 +187,7 @@ def _bad_calls(tmp_path: Any) -> list[tuple[str, Callable[[], object]]]:
         ),
         ("get_status: unknown run", lambda: csc_mlflow.get_status("0" * 32)),
         ("gate.history: unknown model", lambda: csc_mlflow.gate.history("no-such-model")),
+        ("gate.audit: unknown model", lambda: csc_mlflow.gate.audit("no-such-model")),
         (
             "make_ssda903: no children",
             lambda: make_ssda903(0),

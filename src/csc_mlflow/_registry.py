@@ -141,16 +141,16 @@ class RegistryStore:
         return self.client.get_model_version(model, version)
 
     def versions(self, model: str) -> list[Any]:
-        """Every version of ``model``."""
-        return list(self.client.search_model_versions(f"name = '{model}'"))
+        """Every version of ``model`` (every page)."""
+        return _every_page(self.client.search_model_versions, f"name = '{model}'")
 
     def versions_of_run(self, run_id: str) -> list[Any]:
-        """Every registered version built from ``run_id``."""
-        return list(self.client.search_model_versions(f"run_id = '{run_id}'"))
+        """Every registered version built from ``run_id`` (every page)."""
+        return _every_page(self.client.search_model_versions, f"run_id = '{run_id}'")
 
     def registered_models(self) -> list[Any]:
-        """Every registered model."""
-        return list(self.client.search_registered_models())
+        """Every registered model (every page: an audit that missed one would fail open)."""
+        return _every_page(self.client.search_registered_models, None)
 
     def set_alias(self, model: str, alias: str, version: str) -> None:
         """Point ``alias`` at ``version``."""
@@ -335,3 +335,14 @@ def _check_head(
         if problem:
             problems.append(problem)
     return problems
+
+
+def _every_page(search: Any, filter_string: str | None) -> list[Any]:
+    found: list[Any] = []
+    token = None
+    while True:
+        page = search(filter_string=filter_string, page_token=token)
+        found.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return found

@@ -70,18 +70,25 @@ def audit(
     PolicyError
         The policy could not be read (nothing is removed on a policy the audit cannot read).
     """
-    resolved = resolve_policy(policy)
-    today = today or date.today()
     store = RegistryStore(tracking_uri=tracking_uri)
     try:
         names = [model_name] if model_name else sorted(m.name for m in store.registered_models())
-        aliased = [(n, dict(store.client.get_registered_model(n).aliases)) for n in names]
+        known = {m.name for m in store.registered_models()} if model_name else set(names)
     except Exception as exc:
         raise TrackingServerError(
             f"cannot read the registry at {store.client.tracking_uri}: {first_line(exc)}. "
             "Check the tracking URI and that the server is running.",
             key=model_name,
         ) from exc
+    if model_name and model_name not in known:
+        raise TrackingServerError(
+            f"no registered model called {model_name!r} at {store.client.tracking_uri}; check "
+            "the name (names are case-sensitive)",
+            key=model_name,
+        )
+    resolved = resolve_policy(policy)
+    today = today or date.today()
+    aliased = [(n, dict(store.client.get_registered_model(n).aliases)) for n in names]
     findings = []
     for name, aliases in aliased:
         for alias, version in sorted(aliases.items()):
