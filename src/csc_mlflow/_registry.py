@@ -77,9 +77,12 @@ def _unsigned(record: Any) -> bytes:
     return canonical_json(record.model_copy(update={"signature": None}))
 
 
+def _entries_sha256(digests: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(digests)).encode("utf-8")).hexdigest()
+
+
 def _head_for(digests: list[str]) -> LedgerHead:
-    joined = "\n".join(sorted(digests)).encode("utf-8")
-    head = LedgerHead(count=len(digests), entries_sha256=hashlib.sha256(joined).hexdigest())
+    head = LedgerHead(count=len(digests), entries_sha256=_entries_sha256(digests))
     signature = sign(_unsigned(head))
     return head.model_copy(update={"signature": signature.decode() if signature else None})
 
@@ -284,15 +287,7 @@ def _check_ledger(version: str, tags: dict[str, str], public_key: Path | None) -
                 f"{where}: ledger entry {key.removeprefix(LEDGER_PREFIX)[:12]} (seq "
                 f"{entry.seq}) was edited: its content no longer matches its key"
             )
-        if public_key is not None:
-            problem = verify(
-                _unsigned(entry),
-                entry.signature.encode() if entry.signature else None,
-                public_key,
-                subject=f"{where}: ledger entry {entry.seq}",
-            )
-            if problem:
-                problems.append(problem)
+        problems.extend(_signature(entry, public_key, f"{where}: ledger entry {entry.seq}"))
         digests[digest] = entry
         entries.append(entry)
     for entry in entries:
@@ -319,22 +314,24 @@ def _check_head(
         return [f"{where}: the ledger head ({names.LEDGER_HEAD_TAG}) is not readable"]
     problems = []
     digests = [k.removeprefix(LEDGER_PREFIX) for k in keys if k.startswith(LEDGER_PREFIX)]
-    expected = hashlib.sha256("\n".join(sorted(digests)).encode("utf-8")).hexdigest()
-    if head.count != len(digests) or head.entries_sha256 != expected:
+    if head.count != len(digests) or head.entries_sha256 != _entries_sha256(digests):
         problems.append(
             f"{where}: the ledger head counts {head.count} entries but {len(digests)} are "
             "present, or they are not the entries it sealed: an entry was removed or added"
         )
-    if public_key is not None:
-        problem = verify(
-            _unsigned(head),
-            head.signature.encode() if head.signature else None,
-            public_key,
-            subject=f"{where}: the ledger head",
-        )
-        if problem:
-            problems.append(problem)
+    problems.extend(_signature(head, public_key, f"{where}: the ledger head"))
     return problems
+
+
+def _signature(
+    record: LedgerEntry | LedgerHead, public_key: Path | None, subject: str
+) -> list[str]:
+    """What is wrong with ``record``'s signature (nothing is checked without a key)."""
+    if public_key is None:
+        return []
+    signature = record.signature.encode() if record.signature else None
+    problem = verify(_unsigned(record), signature, public_key, subject=subject)
+    return [problem] if problem else []
 
 
 def _every_page(search: Any, filter_string: str | None) -> list[Any]:

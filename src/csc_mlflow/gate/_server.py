@@ -242,16 +242,11 @@ def _record(decision: Any) -> Response | None:
 
 def _judge_alias(body: dict[str, Any]) -> Response | None:
     name, alias, version = _field(body, "name"), _field(body, "alias"), _field(body, "version")
-    decision = _decide(name, version, alias)
-    refused = _record(decision)
+    decision, refused = _judged(
+        name, version, alias, f"setting alias {alias!r} on {name} version {version}"
+    )
     if refused is not None:
         return refused
-    if not decision.passed:
-        reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
-        return _refuse(
-            f"csc-governance gate blocked setting alias {alias!r} on {name} version {version}: "
-            f"{reasons}"
-        )
     g.csc_set = (name, alias, version, _own_store().alias_version(name, alias), decision)
     return None
 
@@ -269,17 +264,23 @@ def _judge_stage(body: dict[str, Any]) -> Response | None:
             f"the policy maps no requirements to it; add 'stages: {{{canonical}: <alias>}}' "
             "(stages are judged like the alias they name), or use aliases"
         )
+    _, refused = _judged(
+        name,
+        version,
+        alias,
+        f"moving {name} version {version} to stage {canonical!r} (judged as alias {alias!r})",
+    )
+    return refused
+
+
+def _judged(name: str, version: str, alias: str, action: str) -> tuple[Any, Response | None]:
+    """The decision, recorded; and the refusal to send when it blocks (or cannot be recorded)."""
     decision = _decide(name, version, alias)
     refused = _record(decision)
-    if refused is not None:
-        return refused
-    if not decision.passed:
+    if refused is None and not decision.passed:
         reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
-        return _refuse(
-            f"csc-governance gate blocked moving {name} version {version} to stage "
-            f"{canonical!r} (judged as alias {alias!r}): {reasons}"
-        )
-    return None
+        refused = _refuse(f"csc-governance gate blocked {action}: {reasons}")
+    return decision, refused
 
 
 def _after(response: Response) -> Response:
