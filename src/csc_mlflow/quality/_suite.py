@@ -38,7 +38,21 @@ SUITE_KEYS: Final = (
 )
 ENTRY_KEYS: Final = ("type", "kwargs", "meta", "examples")
 META_KEYS: Final = ("rule", "description", "severity")
-DERIVATIONS: Final = ("years_between", "days_between")
+DERIVATIONS: Final = (
+    "years_between",
+    "days_between",
+    "days_to_end",
+    "period_days",
+    "first_of_child",
+    "age_years",
+)
+"""How a derived column is computed (see ``quality._views``): ``years_between`` and
+``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
+running to the collection year's end; ``period_days`` the length of the period of consecutive
+episodes of the same child with the same value of a column (each starting the day the one
+before ended; open to the collection end), given ``[column, child]``; ``first_of_child`` 1 on
+the child's earliest episode, given ``[child, start]``; ``age_years`` whole years between two
+dates, birthdays counted on the day."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
 Severity = Literal["error", "query"]
@@ -54,6 +68,8 @@ class Rule:
     type: str
     kwargs: Mapping[str, Any]
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    reference_note: str | None = None
+    """Where the DfE community validator reads the rule differently, and why (meta key)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -314,6 +330,7 @@ def _check_entry(
         type=str(kind),
         kwargs=kwargs,
         examples=entry.get("examples") or {},
+        reference_note=str(meta["reference_note"]) if meta.get("reference_note") else None,
     )
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from csc_mlflow._evidence import RuleRecord
 from csc_mlflow.exceptions import DataError
 from csc_mlflow.quality._suite import Suite, quiet_gx
+from csc_mlflow.quality._views import collection_end, derive
 
 RESULT_FORMAT: Final = {
     "result_format": "BASIC",
@@ -140,12 +141,10 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
                     "format='%d/%m/%Y')",
                     column=column,
                 )
-    derived = {}
-    for column, (how, first, second) in suite.derived.items():
-        a = pd.to_datetime(frame[first])
-        b = pd.to_datetime(frame[second])
-        days = (b - a).dt.days
-        derived[column] = days / 365.25 if how == "years_between" else days
+    derived = {
+        column: derive(frame, how, first, second, collection_end(suite.collection_year))
+        for column, (how, first, second) in suite.derived.items()
+    }
     return frame.assign(**derived) if derived else frame
 
 
