@@ -371,6 +371,12 @@ def _make_episodes(
     age_at_start = (decom - dob[owner]).astype(int) / 365.25
     too_young = np.isin(ls, ("J1", "J2", "J3")) & (age_at_start <= 10)
     ls[too_young] = "C2"
+    # A short status is one period: consecutive episodes with the same short status run
+    # together, and an open one runs to the collection end (903-361/362/363/365), so a short
+    # status is never left open nor repeated back to back.
+    short = np.isin(ls, ("L1", "L2", "L3", "V3"))
+    repeated = np.r_[False, (owner[1:] == owner[:-1]) & (ls[1:] == ls[:-1])]
+    ls[short & (open_episode | repeated)] = "C2"
     cin_keys, cin_p = _weighted(_CIN_WEIGHTS)
     cin = rng.choice(cin_keys, size=total, p=cin_p)
     # Age limits on placements (903-370 P2 16+, 903-372 R5 10+, 903-373 S1 4+).
@@ -380,6 +386,11 @@ def _make_episodes(
         np.array(("PR1", "PR2", "PR4", "PR5"), dtype=object), size=total, p=[0.45, 0.1, 0.35, 0.1]
     )
     provider[place == "P1"] = "PR0"
+    # 903-527: own provision (PR1) is never used with R2 or R5; 903-178: placements that
+    # have no provider (T0-T4, Z1 and its sub-codes) carry none.
+    provider[np.isin(place, ("R2", "R5")) & (provider == "PR1")] = "PR4"
+    no_provider = ("T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")
+    provider[np.isin(place, no_provider)] = None
     rec_keys, rec_p = _weighted(_REC_FINAL)
     rec = np.where(is_last_kept, rng.choice(rec_keys, size=total, p=rec_p), "X1").astype(object)
     rec[open_episode] = None
