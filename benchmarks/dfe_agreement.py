@@ -71,6 +71,10 @@ def edge_cases(header: pd.DataFrame, episodes: pd.DataFrame, seed: int) -> None:
     for status, n in (("L1", 3), ("L2", 3), ("L3", 2)):
         for first in rng.choice(chained, size=n, replace=False):
             episodes.loc[[first, first + 1], "LS"] = status
+    for second in rng.choice(chained, size=3, replace=False) + 1:  # 501: overlapping episodes
+        episodes.loc[second, "DECOM"] = episodes.loc[second, "DECOM"] - pd.Timedelta(days=2)
+    for code, place in (("PR2", "R2"), ("PR3", "U3"), ("PR4", "P1"), ("PR5", "P1")):  # 528-531
+        episodes.loc[rows(episodes, 1), ["PLACE", "PLACE_PROVIDER"]] = [place, code]
     open_rows = episodes.index[episodes["DEC"].isna() & episodes["DECOM"].notna()].to_numpy()
     episodes.loc[rng.choice(open_rows, size=3, replace=False), "LS"] = "V3"
     episodes.loc[rows(episodes, 3), "PLACE"] = "P2"

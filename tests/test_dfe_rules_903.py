@@ -93,6 +93,54 @@ CASES: list[tuple[str, str, dict[str, list[Any]], list[int]]] = [
         [3, 6],
     ),
     (
+        "903-528",
+        EPISODES,
+        {
+            "PLACE": ["P1", "A3", "K1", "P1", "P1", "R2"],
+            "PLACE_PROVIDER": ["PR2", "PR3", "PR2", "PR4", "PR5", "PR2"],
+        },
+        [0, 5],
+    ),
+    (
+        "903-529",
+        EPISODES,
+        {
+            "PLACE_PROVIDER": ["PR0", "PR1", "PR3", "PR3", NA, "PR3"],
+            "PLACE": ["U1", "U2", "U3", "T1", NA, "A3"],
+        },
+        [2, 5],
+    ),
+    (
+        "903-530",
+        EPISODES,
+        {
+            "PLACE": ["P1", "A3", "K1", "P1", "P1", "P1"],
+            "PLACE_PROVIDER": ["PR4", "PR3", "PR4", "PR4", "PR5", "PRO"],
+        },
+        [0, 3],
+    ),
+    (
+        "903-531",
+        EPISODES,
+        {
+            "PLACE": ["P1", "A3", "K1", "P1", "P1", "P1"],
+            "PLACE_PROVIDER": ["PR5", "PR3", "PR4", "PR4", "PR5", "PRO"],
+        },
+        [0, 4],
+    ),
+    (
+        "903-501",
+        EPISODES,
+        {
+            "CHILD": ["111", "111", "111", "111", "222", "333", "333", "444", "444", "444"],
+            "DECOM": ["01/06/2020", "02/06/2020", "06/06/2020", "08/06/2020", "10/06/2020",
+                      "04/06/2020", "05/06/2020", "08/06/2020", "08/06/2020", "15/06/2020"],
+            "DEC": ["04/06/2020", "06/06/2020", NA, "09/06/2020", "11/06/2020", "07/06/2020",
+                    NA, "09/06/2020", "10/06/2020", NA],
+        },
+        [1, 6, 8],
+    ),
+    (
         "903-302",
         EPISODES,
         {
@@ -174,6 +222,20 @@ def test_903_141_flags_a_blank_start_where_the_reference_does_not() -> None:
     note = next(r for r in load_suite(EPISODES).rules if r.rule == "903-141").reference_note
     assert note is not None
     assert "skips a blank DECOM" in note
+
+
+def test_903_354_checks_the_end_as_the_rule_text_says_and_the_start_as_the_reference_does() -> None:
+    # The reference's case (collection end 01/04/2021 there; 31/03/2025 for this suite): it
+    # flags starts after the end. Our reading also flags an end after it (reference_note).
+    rows = flagged(
+        EPISODES,
+        "903-354",
+        {
+            "DECOM": ["01/01/2025", "19/02/2010", "01/01/2026", "01/04/2025", NA, "01/03/2025"],
+            "DEC": [NA, NA, NA, NA, NA, "02/04/2025"],
+        },
+    )
+    assert rows == [2, 3, 5]
 
 
 def test_903_146_accepts_k3_where_the_reference_has_a_lower_case_typo() -> None:

@@ -386,9 +386,9 @@ def _make_episodes(
         np.array(("PR1", "PR2", "PR4", "PR5"), dtype=object), size=total, p=[0.45, 0.1, 0.35, 0.1]
     )
     provider[place == "P1"] = "PR0"
-    # 903-527: own provision (PR1) is never used with R2 or R5; 903-178: placements that
-    # have no provider (T0-T4, Z1 and its sub-codes) carry none.
-    provider[np.isin(place, ("R2", "R5")) & (provider == "PR1")] = "PR4"
+    # 903-527/528: own or other-LA provision (PR1, PR2) is never used with R2 or R5;
+    # 903-178: placements that have no provider (T0-T4, Z1 and its sub-codes) carry none.
+    provider[np.isin(place, ("R2", "R5")) & np.isin(provider, ("PR1", "PR2"))] = "PR4"
     no_provider = ("T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")
     provider[np.isin(place, no_provider)] = None
     rec_keys, rec_p = _weighted(_REC_FINAL)

@@ -45,6 +45,7 @@ DERIVATIONS: Final = (
     "period_days",
     "first_of_child",
     "age_years",
+    "previous_end",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -52,7 +53,8 @@ running to the collection year's end; ``period_days`` the length of the period o
 episodes of the same child with the same value of a column (each starting the day the one
 before ended; open to the collection end), given ``[column, child]``; ``first_of_child`` 1 on
 the child's earliest episode, given ``[child, start]``; ``age_years`` whole years between two
-dates, birthdays counted on the day."""
+dates, birthdays counted on the day; ``previous_end`` the end of the child's episode before,
+given ``[child, start]``."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
 Severity = Literal["error", "query"]

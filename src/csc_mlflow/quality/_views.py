@@ -35,6 +35,8 @@ def derive(
         return (stop - pd.to_datetime(frame[first])).dt.days
     if how == "period_days":
         return _period_days(frame, value=first, child=second, end=end)
+    if how == "previous_end":
+        return _previous_end(frame, child=first, start=second)
     if how == "first_of_child":
         return _first_of_child(frame, child=first, start=second)
     raise ValueError(f"unknown derivation {how!r}")
@@ -84,3 +86,14 @@ def _age_years(born: pd.Series, on: pd.Series) -> pd.Series:
     )
     age: pd.Series = (years - before.astype("int64")).where(born.notna() & on.notna())
     return age
+
+
+def _previous_end(frame: pd.DataFrame, *, child: str, start: str) -> pd.Series:
+    """The end (``DEC``) of the episode before each row's, for the same child in start order
+    (the data's order on a tie); blank for a child's first episode or an open one before."""
+    ordered = pd.DataFrame(
+        {"child": frame[child], "start": pd.to_datetime(frame[start]), "end": frame["DEC"]}
+    ).sort_values(["child", "start"], kind="stable")
+    previous = pd.to_datetime(ordered["end"]).shift()
+    previous = previous.where(ordered["child"].eq(ordered["child"].shift()))
+    return previous.reindex(frame.index)
