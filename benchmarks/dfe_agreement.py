@@ -75,6 +75,10 @@ def edge_cases(header: pd.DataFrame, episodes: pd.DataFrame, seed: int) -> None:
         episodes.loc[second, "DECOM"] = episodes.loc[second, "DECOM"] - pd.Timedelta(days=2)
     for code, place in (("PR2", "R2"), ("PR3", "U3"), ("PR4", "P1"), ("PR5", "P1")):  # 528-531
         episodes.loc[rows(episodes, 1), ["PLACE", "PLACE_PROVIDER"]] = [place, code]
+    episodes.loc[rows(episodes, 2), ["PLACE", "RNE", "PLACE_PROVIDER"]] = ["T1", "L", None]  # 380
+    closed = episodes.index[episodes["DEC"].notna()].to_numpy()
+    picked = rng.choice(closed, size=2, replace=False)  # 381: a period ending in a T placement
+    episodes.loc[picked, ["PLACE", "REC", "PLACE_PROVIDER"]] = ["T0", "E11", None]
     open_rows = episodes.index[episodes["DEC"].isna() & episodes["DECOM"].notna()].to_numpy()
     episodes.loc[rng.choice(open_rows, size=3, replace=False), "LS"] = "V3"
     episodes.loc[rows(episodes, 3), "PLACE"] = "P2"

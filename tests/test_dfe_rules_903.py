@@ -141,6 +141,18 @@ CASES: list[tuple[str, str, dict[str, list[Any]], list[int]]] = [
         [1, 6, 8],
     ),
     (
+        "903-380",
+        EPISODES,
+        {"RNE": ["S", "L", "P", "B", "P", NA], "PLACE": ["U1", "T0", "U2", "Z1", "T1", NA]},
+        [1],
+    ),
+    (
+        "903-381",
+        EPISODES,
+        {"REC": ["X1", "PR1", "X1", NA, "X1", NA], "PLACE": ["T3", "T0", "U2", "T2", "T1", NA]},
+        [1],
+    ),
+    (
         "903-302",
         EPISODES,
         {

@@ -367,6 +367,12 @@ def _make_episodes(
 
     rne_keys, rne_p = _weighted(_RNE_LATER)
     rne = np.where(position == 0, "S", rng.choice(rne_keys, size=total, p=rne_p)).astype(object)
+    # A period of care neither starts nor ends with a temporary placement (903-380/381): a
+    # temporary placement is a placement change (RNE P or B) and ends in a return (REC X1).
+    temporary = np.isin(place, ("T0", "T1", "T2", "T3", "T4"))
+    place[temporary & ((position == 0) | is_last_kept)] = "U6"
+    temporary = np.isin(place, ("T0", "T1", "T2", "T3", "T4"))
+    rne[temporary & ~np.isin(rne, ("P", "B"))] = "P"
     # Youth-justice legal statuses only for children over ten at the start (DfE rule 903-358).
     age_at_start = (decom - dob[owner]).astype(int) / 365.25
     too_young = np.isin(ls, ("J1", "J2", "J3")) & (age_at_start <= 10)
