@@ -189,6 +189,10 @@ def _bad_calls(tmp_path: Any) -> list[tuple[str, Callable[[], object]]]:
         ("gate.history: unknown model", lambda: csc_mlflow.gate.history("no-such-model")),
         ("gate.audit: unknown model", lambda: csc_mlflow.gate.audit("no-such-model")),
         (
+            "gate.history: unreadable policy",
+            lambda: csc_mlflow.gate.history("m", policy=tmp_path / "missing.yaml"),
+        ),
+        (
             "make_ssda903: no children",
             lambda: make_ssda903(0),
         ),
@@ -203,3 +207,13 @@ def test_every_public_error_is_ours_and_names_its_subject(tracking: str, tmp_pat
         subject = (error.path, error.key, error.column, error.run_id)
         assert any(x is not None for x in subject), (label, str(error))
         assert "Traceback" not in str(error)
+
+
+def test_history_with_a_named_policy_it_cannot_read_is_an_error_not_an_unsigned_read(
+    tracking: str, tmp_path: Any
+) -> None:
+    from csc_mlflow.exceptions import PolicyError
+
+    with pytest.raises(PolicyError) as caught:
+        csc_mlflow.gate.history("m", policy=tmp_path / "missing.yaml")
+    assert caught.value.path is not None

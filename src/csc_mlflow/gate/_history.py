@@ -27,6 +27,8 @@ def history(
 
     Raises
     ------
+    PolicyError
+        ``policy`` was given and cannot be read.
     TrackingServerError
         The registry could not be read, or it has no model called ``model_name``.
     """
@@ -34,6 +36,8 @@ def history(
     try:
         key = ledger_key(resolve_policy(policy))
     except CscMlflowError:
+        if policy is not None:
+            raise  # a policy named but unreadable is an error, never a quiet unsigned read
         key = None  # no policy here: the ledger is read unsigned, and says so
     try:
         found = store.history(model_name, public_key=key)
