@@ -217,3 +217,17 @@ def test_history_with_a_named_policy_it_cannot_read_is_an_error_not_an_unsigned_
     with pytest.raises(PolicyError) as caught:
         csc_mlflow.gate.history("m", policy=tmp_path / "missing.yaml")
     assert caught.value.path is not None
+
+
+def test_audit_without_a_policy_is_an_error_and_removes_nothing(tracking: str) -> None:
+    from mlflow import MlflowClient
+
+    from csc_mlflow.exceptions import PolicyNotFoundError
+
+    client = MlflowClient()
+    client.create_registered_model("m")
+    version = client.create_model_version("m", "file:///nowhere", run_id=None)
+    client.set_registered_model_alias("m", "staging", version.version)
+    with pytest.raises(PolicyNotFoundError):
+        csc_mlflow.gate.audit()
+    assert client.get_model_version_by_alias("m", "staging").version == version.version
