@@ -113,7 +113,7 @@ EXPECTED = {
     "missing_ethnicity": {"903-103"},
     "invalid_sex": {"903-101"},
     "invalid_upn": {"903-168"},
-    "duplicate_child": {"903-INT32", "903-444"},
+    "duplicate_child": {"903-INT32"},
     "dob_after_collection_end": {"903-301", "903-302", "903-352"},
     "dec_before_decom": {"903-356"},
     "invalid_placement": {"903-146"},

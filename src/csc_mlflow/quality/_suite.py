@@ -31,6 +31,8 @@ SUITE_KEYS: Final = (
     "name",
     "collection_year",
     "description",
+    "table",
+    "join",
     "columns",
     "derived",
     "example_row",
@@ -46,6 +48,9 @@ DERIVATIONS: Final = (
     "first_of_child",
     "age_years",
     "previous_end",
+    "collection_start",
+    "collection_end",
+    "years_later",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -54,7 +59,10 @@ episodes of the same child with the same value of a column (each starting the da
 before ended; open to the collection end), given ``[column, child]``; ``first_of_child`` 1 on
 the child's earliest episode, given ``[child, start]``; ``age_years`` whole years between two
 dates, birthdays counted on the day; ``previous_end`` the end of the child's episode before,
-given ``[child, start]``."""
+given ``[child, start]``; ``collection_start`` and ``collection_end`` the collection year's
+first and last day on every row (``[]``), for rules that compare a date with the year;
+``years_later`` a date plus whole years, given ``[column, years]`` (29 February + 1 -> 28
+February). Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
 Severity = Literal["error", "query"]
@@ -94,6 +102,12 @@ class Suite:
     sha256: str
     source: str
     example_row: Mapping[str, Any] = field(default_factory=dict)
+    table: str | None = None
+    """The return's table the suite validates (``Episodes``): one result row per table row."""
+    join: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Columns of other tables of the return joined on the child, as ``{table: {column: name
+    in the view}}`` (``Header: [DOB]`` in YAML, or ``Header: {DOB: HEADER_DOB}`` to rename):
+    the suite then validates the view ``table`` + its child's facts (``quality._views``)."""
 
     @property
     def ref(self) -> str:
@@ -106,11 +120,21 @@ class Suite:
         for rule in self.rules:
             for column in rule.columns:
                 if column in self.derived:
-                    needed.extend(self.derived[column][1:])
+                    needed.extend(self._inputs(column))
                 else:
                     needed.append(column)
             needed.extend(_condition_columns(rule.kwargs.get("row_condition"), self.columns))
         return tuple(dict.fromkeys(needed))
+
+    def _inputs(self, column: str) -> list[str]:
+        """The input columns a derived column reads, through derived columns it uses."""
+        found = []
+        for arg in self.derived[column][1:]:
+            if arg in self.derived:
+                found += self._inputs(arg)
+            elif arg and not arg.isdigit():
+                found.append(arg)
+        return found
 
 
 def _condition_columns(condition: str | None, known: Mapping[str, str]) -> list[str]:
@@ -259,11 +283,16 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
                 key=str(source),
             )
         how, args = next(iter(spec.items()))
-        if not isinstance(args, list) or len(args) != 2:
+        wanted = 0 if how.startswith("collection_") else 2
+        if not isinstance(args, list) or len(args) != wanted:
             raise SuiteError(
-                f"{source}: derived.{column}.{how}: expected two column names", key=str(source)
+                f"{source}: derived.{column}.{how}: expected "
+                f"{'no column names ([])' if wanted == 0 else 'two column names'}",
+                key=str(source),
             )
-        derived[str(column)] = (how, str(args[0]), str(args[1]))
+        args = [str(a) for a in args] + ["", ""]
+        derived[str(column)] = (how, args[0], args[1])
+    table, join = _check_view(data, source, columns)
     classes = expectation_classes()
     rules = []
     for index, entry in enumerate(data["expectations"]):
@@ -279,7 +308,41 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
         sha256=sha256,
         source=source,
         example_row=data.get("example_row") or {},
+        table=table,
+        join=join,
     )
+
+
+def _check_view(
+    data: Mapping[str, Any], source: str, columns: Mapping[str, str]
+) -> tuple[str | None, dict[str, dict[str, str]]]:
+    table = data.get("table")
+    if table is not None and (not isinstance(table, str) or not table):
+        raise SuiteError(f"{source}: table: expected a table name such as Episodes", key=source)
+    join: dict[str, dict[str, str]] = {}
+    raw = data.get("join") or {}
+    if raw and table is None:
+        raise SuiteError(f"{source}: join: needs 'table', the table joined to", key=source)
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{source}: join: expected {{Table: [column, ...]}}", key=source)
+    for other, wanted in raw.items():
+        if isinstance(wanted, list):
+            wanted = {c: c for c in wanted}
+        if not isinstance(wanted, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in wanted.items()
+        ):
+            raise SuiteError(
+                f"{source}: join.{other}: expected a list of columns or {{column: name}}",
+                key=source,
+            )
+        undeclared = [c for c in wanted.values() if c not in columns]
+        if undeclared:
+            raise SuiteError(
+                f"{source}: join.{other}: column {undeclared[0]!r} is not declared under columns:",
+                key=source,
+            )
+        join[str(other)] = dict(wanted)
+    return table, join
 
 
 def _check_entry(

@@ -22,7 +22,7 @@ import pandas as pd
 from csc_mlflow._evidence import RuleRecord
 from csc_mlflow.exceptions import DataError
 from csc_mlflow.quality._suite import Suite, quiet_gx
-from csc_mlflow.quality._views import collection_end, derive
+from csc_mlflow.quality._views import collection_end, collection_start, derive
 
 RESULT_FORMAT: Final = {
     "result_format": "BASIC",
@@ -99,8 +99,16 @@ def scrub(result: Mapping[str, Any] | None) -> dict[str, float | None]:
     return {key: _number(result.get(key)) for key in ALLOWED}
 
 
-def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> pd.DataFrame:
+def prepare(
+    frame: Any,
+    suite: Suite,
+    *,
+    collection_year: str | None = None,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
     """Check the data can be validated by ``suite``; add the derived columns.
+
+    ``period`` (first and last day of the collection) defaults to the suite's collection year.
 
     Raises :class:`DataError` naming the column and what to do: a missing column (with close
     matches), an empty frame, dates held as text, a suite for another collection year.
@@ -141,11 +149,14 @@ def prepare(frame: Any, suite: Suite, *, collection_year: str | None = None) -> 
                     "format='%d/%m/%Y')",
                     column=column,
                 )
-    derived = {
-        column: derive(frame, how, first, second, collection_end(suite.collection_year))
-        for column, (how, first, second) in suite.derived.items()
-    }
-    return frame.assign(**derived) if derived else frame
+    start, end = period or (
+        collection_start(suite.collection_year),
+        collection_end(suite.collection_year),
+    )
+    prepared: pd.DataFrame = frame
+    for column, (how, first, second) in suite.derived.items():  # in order: one may use another
+        prepared = prepared.assign(**{column: derive(prepared, how, first, second, end, start)})
+    return prepared
 
 
 def gx_context() -> Any:

@@ -5,11 +5,80 @@ column. Each is named in a suite's ``derived:`` block and tested in ``tests/test
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Final
 
 import pandas as pd
 
-__all__ = ["collection_end", "derive"]
+from csc_mlflow.exceptions import DataError
+
+__all__ = ["LATEST_BY", "collection_end", "collection_start", "derive", "join_source", "table_view"]
+
+LATEST_BY: Final = {
+    "Episodes": "DECOM",
+    "Missing": "MIS_START",
+    "PlacedAdoption": "DATE_PLACED",
+    "Reviews": "REVIEW",
+}
+"""The date that orders a child's rows, for ``Table@latest`` joins (last year's too)."""
+
+
+def join_source(spec: str) -> tuple[str, str]:
+    """``Episodes_last@latest`` -> (``Episodes_last``, ``latest``); plain names -> ``first``."""
+    table, _, how = spec.partition("@")
+    return table, how or "first"
+
+
+def table_view(
+    tables: Mapping[str, pd.DataFrame],
+    table: str,
+    join: Mapping[str, Mapping[str, str]],
+    child: str = "CHILD",
+) -> pd.DataFrame:
+    """``table`` with, on every row, the facts of the same child from other tables.
+
+    ``join`` maps a source to ``{column: name in the view}``. Sources: ``Header`` (the child's
+    first row of that table), ``Episodes_last@latest`` (the child's row with the latest date of
+    ``LATEST_BY``), ``OC3@count`` (``{rows: NAME}``: how many rows the child has there, 0 for
+    none). The view keeps ``table``'s index and rows, one for one: a rule's verdict on a view
+    row is its verdict on the table row.
+    """
+    base = tables[table]
+    view = base.copy(deep=False)
+    for spec, columns in join.items():
+        source, how = join_source(spec)
+        other = tables[source]
+        for column in (child, *([] if how == "count" else columns)):
+            if column not in other.columns:
+                raise DataError(
+                    f"table {source} has no {column!r} column; the {table} rules need it",
+                    column=column,
+                )
+        if child not in base.columns:
+            raise DataError(f"table {table} has no {child!r} column", column=child)
+        clash = [n for n in columns.values() if n in view.columns]
+        if clash:
+            raise DataError(
+                f"joining {source} onto {table}: column {clash[0]!r} exists in both; name it "
+                f"apart in the suite (join: {{{spec}: {{{clash[0]}: OTHER_NAME}}}})",
+                column=clash[0],
+            )
+        if how == "count":
+            counts = other.groupby(child).size()
+            for name in columns.values():
+                view[name] = base[child].map(counts).fillna(0).astype("int64")
+            continue
+        if how == "latest":
+            key = LATEST_BY[source.removesuffix("_last")]
+            order = pd.to_datetime(other[key]).rename("_order")
+            rows = other.assign(_order=order).sort_values("_order", kind="stable")
+            rows = rows.drop_duplicates(child, keep="last")
+        else:
+            rows = other.drop_duplicates(child, keep="first")
+        facts = rows.set_index(child)[list(columns)].rename(columns=dict(columns))
+        view = view.join(facts, on=child)
+    return view
 
 
 def collection_end(year: str | None) -> pd.Timestamp | None:
@@ -19,10 +88,33 @@ def collection_end(year: str | None) -> pd.Timestamp | None:
     return pd.Timestamp(date(2000 + int(year[-2:]), 3, 31))
 
 
+def collection_start(year: str | None) -> pd.Timestamp | None:
+    """1 April of the collection year ``2024-25`` -> 2024-04-01 (None without a year)."""
+    if not year:
+        return None
+    return pd.Timestamp(date(2000 + int(year[-2:]) - 1, 4, 1))
+
+
 def derive(
-    frame: pd.DataFrame, how: str, first: str, second: str, end: pd.Timestamp | None
+    frame: pd.DataFrame,
+    how: str,
+    first: str,
+    second: str,
+    end: pd.Timestamp | None,
+    start: pd.Timestamp | None = None,
 ) -> pd.Series:
     """The derived column ``how`` over ``frame`` (see ``quality._suite.DERIVATIONS``)."""
+    if how in ("collection_start", "collection_end"):
+        day = start if how == "collection_start" else end
+        if day is None:
+            raise DataError(
+                f"the suite compares dates with the collection year ({how}) but names no "
+                "collection_year",
+                key="collection_year",
+            )
+        return pd.Series(day, index=frame.index, dtype="datetime64[ns]")
+    if how == "years_later":
+        return pd.to_datetime(frame[first]) + pd.DateOffset(years=int(second))
     if how in ("years_between", "days_between"):
         days = (pd.to_datetime(frame[second]) - pd.to_datetime(frame[first])).dt.days
         return days / 365.25 if how == "years_between" else days
