@@ -51,6 +51,10 @@ DERIVATIONS: Final = (
     "collection_start",
     "collection_end",
     "years_later",
+    "previous_value",
+    "next_value",
+    "rows_of_child",
+    "values_of_child",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -62,7 +66,11 @@ dates, birthdays counted on the day; ``previous_end`` the end of the child's epi
 given ``[child, start]``; ``collection_start`` and ``collection_end`` the collection year's
 first and last day on every row (``[]``), for rules that compare a date with the year;
 ``years_later`` a date plus whole years, given ``[column, years]`` (29 February + 1 -> 28
-February). Derived columns are computed in order, so one may use those above it."""
+February); ``previous_value`` and ``next_value`` a column of the child's episode before or
+after (in start order: ``DECOM``, or the table's own start date), given ``[column, child]``;
+``rows_of_child`` how many of the child's rows have the row's value of a column, and
+``values_of_child`` every value the child has in a column (``|V3|V4|``), given ``[column,
+child]``. Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
 Severity = Literal["error", "query"]

@@ -113,6 +113,22 @@ def derive(
                 key="collection_year",
             )
         return pd.Series(day, index=frame.index, dtype="datetime64[ns]")
+    if how in ("previous_value", "next_value"):
+        return _neighbour(
+            frame, column=first, child=second, step=1 if how == "previous_value" else -1
+        )
+    if how == "rows_of_child":
+        return (
+            frame.groupby([second, first], dropna=False)[first]
+            .transform("size")
+            .where(frame[first].notna())
+        )
+    if how == "values_of_child":
+        values = frame[first].astype("string")
+        joined = values.groupby(frame[second]).agg(
+            lambda v: "|" + "|".join(sorted(set(v.dropna()))) + "|"
+        )
+        return frame[second].map(joined).astype(object)
     if how == "years_later":
         return pd.to_datetime(frame[first]) + pd.DateOffset(years=int(second))
     if how in ("years_between", "days_between"):
@@ -157,6 +173,26 @@ def _period_days(
     last = ordered.groupby(period)["stop"].transform("max")
     days = (last - first).dt.days.where(ordered["start"].notna())
     return days.reindex(frame.index)
+
+
+def _start_column(frame: pd.DataFrame) -> str:
+    """The date that orders a child's rows: DECOM, or the table's own start date."""
+    for column in ("DECOM", *LATEST_BY.values()):
+        if column in frame.columns:
+            return column
+    raise DataError("no start date to order the child's rows by (DECOM)", column="DECOM")
+
+
+def _neighbour(frame: pd.DataFrame, *, column: str, child: str, step: int) -> pd.Series:
+    """``column`` of the child's row before (``step`` 1) or after (-1), in start order (the
+    data's order on a tie); blank at either end of a child's rows."""
+    start = _start_column(frame)
+    ordered = pd.DataFrame(
+        {"child": frame[child], "start": pd.to_datetime(frame[start]), "value": frame[column]}
+    ).sort_values(["child", "start"], kind="stable")
+    value = ordered["value"].shift(step)
+    value = value.where(ordered["child"].eq(ordered["child"].shift(step)))
+    return value.reindex(frame.index)
 
 
 def _first_of_child(frame: pd.DataFrame, *, child: str, start: str) -> pd.Series:
