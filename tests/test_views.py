@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from csc_mlflow.quality._views import collection_end, derive
+from csc_mlflow.exceptions import DataError
+from csc_mlflow.quality._views import collection_end, collection_start, derive, table_view
 
 END = collection_end("2024-25")
 
@@ -62,3 +64,79 @@ def test_age_years_counts_the_birthday_itself() -> None:
     ages = derive(frame, "age_years", "DOB", "DECOM", END)
     assert ages.tolist()[:3] == [18, 17, 17]
     assert np.isnan(ages.iloc[3])
+
+
+def test_neighbours_follow_start_order_within_a_child_only() -> None:
+    frame = _episodes(
+        CHILD=["a", "a", "b", "a"],
+        DECOM=["2024-01-03", "2024-01-01", "2024-01-01", "2024-01-02"],
+        LS=["V3", "V4", "C2", None],
+    )
+    previous = derive(frame, "previous_value", "LS", "CHILD", END)
+    assert previous.isna().tolist() == [True, True, True, False]  # row 0 follows a blank LS
+    assert previous.iloc[3] == "V4"
+    nxt = derive(frame, "next_value", "LS", "CHILD", END)
+    assert nxt.isna().tolist() == [True, True, True, False]
+    assert nxt.iloc[3] == "V3"
+
+
+def test_rows_and_values_of_child_count_and_list_a_childs_codes() -> None:
+    frame = _episodes(CHILD=["a", "a", "a", "b"], PLACE=["T3", "T3", "U6", None])
+    rows = derive(frame, "rows_of_child", "PLACE", "CHILD", END)
+    assert rows.tolist()[:3] == [2, 2, 1]
+    assert np.isnan(rows.iloc[3])
+    values = derive(frame, "values_of_child", "PLACE", "CHILD", END)
+    assert values.tolist() == ["|T3|U6|", "|T3|U6|", "|T3|U6|", "||"]
+
+
+def test_collection_dates_and_later_birthdays() -> None:
+    frame = _episodes(DOB=["2008-02-29", "2010-05-01"])
+    start = collection_start("2024-25")
+    assert start == pd.Timestamp("2024-04-01")
+    assert derive(frame, "collection_start", "", "", END, start).tolist() == [start, start]
+    assert derive(frame, "collection_end", "", "", END, start).tolist() == [END, END]
+    later = derive(frame, "years_later", "DOB", "18", END)
+    assert later.tolist() == [pd.Timestamp("2026-02-28"), pd.Timestamp("2028-05-01")]
+
+
+def test_a_view_keeps_the_tables_rows_and_joins_the_childs_facts() -> None:
+    episodes = pd.DataFrame({"CHILD": ["a", "b", "a", "z"]}, index=[7, 3, 9, 1])
+    header = pd.DataFrame(
+        {
+            "CHILD": ["a", "b", "a"],
+            "DOB": pd.to_datetime(["2010-01-01", "2011-01-01", "1999-01-01"]),
+        }
+    )
+    last = pd.DataFrame(
+        {
+            "CHILD": ["a", "a"],
+            "DECOM": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+            "PLACE": ["U1", "U6"],
+        }
+    )
+    view = table_view(
+        {"Episodes": episodes, "Header": header, "Episodes_last": last, "OC3": header},
+        "Episodes",
+        {
+            "Header": {"DOB": "DOB"},
+            "Episodes_last@latest": {"PLACE": "LY_PLACE"},
+            "OC3@count": {"rows": "N_OC3"},
+        },
+    )
+    assert view.index.tolist() == [7, 3, 9, 1]
+    assert view["DOB"].tolist()[:3] == [
+        pd.Timestamp("2010-01-01"),
+        pd.Timestamp("2011-01-01"),
+        pd.Timestamp("2010-01-01"),
+    ]
+    assert pd.isna(view["DOB"].iloc[3])
+    assert view["LY_PLACE"].iloc[0] == "U6"
+    assert view["LY_PLACE"].iloc[2] == "U6"
+    assert pd.isna(view["LY_PLACE"].iloc[1])
+    assert view["N_OC3"].tolist() == [2, 1, 2, 0]
+
+
+def test_a_view_names_the_column_that_clashes() -> None:
+    frame = pd.DataFrame({"CHILD": ["a"], "DOB": [None]})
+    with pytest.raises(DataError, match="column 'DOB' exists in both; name it apart"):
+        table_view({"OC2": frame, "Header": frame}, "OC2", {"Header": {"DOB": "DOB"}})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
@@ -157,6 +158,20 @@ class SyntheticSSDA903:
     seed: int
     planted: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     disparity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def write_return(self, folder: str | Path) -> Path:
+        """Write the tables as the DfE CSV files of an SSDA903 return (``header.csv``,
+        ``episodes.csv``; dates ``dd/mm/YYYY``), as ``csc-mlflow dq validate FOLDER`` reads
+        them. Returns the folder."""
+        root = Path(folder)
+        root.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("Header", self.header), ("Episodes", self.episodes)):
+            out = frame[list(codes.SSDA903_TABLES[name])].copy()
+            for column in out.columns:
+                if pd.api.types.is_datetime64_any_dtype(out[column]):
+                    out[column] = out[column].dt.strftime("%d/%m/%Y")
+            out.to_csv(root / f"{name.lower()}.csv", index=False)
+        return root
 
     def modelling_frame(self) -> pd.DataFrame:
         """One row per child: features, sensitive columns and the outcome ``re_referral``.
@@ -417,10 +432,170 @@ def _make_episodes(
             "DEC": pd.to_datetime(dec_out),
             "REC": rec,
             "REASON_PLACE_CHANGE": reason,
+            "HOME_POST": None,
+            "PL_POST": None,
+            "URN": None,
         }
     )
     kept: pd.DataFrame = frame.loc[keep].reset_index(drop=True)
-    return kept
+    return _conform(rng, kept, year)
+
+
+_TEMPORARY: Final = ("T0", "T1", "T2", "T3", "T4")
+_FOSTER: Final = ("U1", "U2", "U3", "U4", "U5", "U6")
+_NO_URN: Final = ("P1", "P2", "P3", "R1", "R2", "R5", *_TEMPORARY, "Z1", "Z11", "Z12", "Z13", "Z14")
+
+
+def _postcodes(rng: np.random.Generator, n: int, digits_from: int = 0) -> np.ndarray:
+    """Postcode-shaped synthetic codes (ZZ99: the ONS pseudo-postcode area, never a home);
+    homes take sectors 0-4 and placements 5-9, so the two never meet by chance."""
+    digits = rng.integers(digits_from, digits_from + 5, size=n)
+    letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
+    return np.array(
+        [
+            f"ZZ99 {d}{a}{b}"
+            for d, a, b in zip(digits, rng.choice(letters, n), rng.choice(letters, n), strict=True)
+        ],
+        dtype=object,
+    )
+
+
+def _conform(rng: np.random.Generator, frame: pd.DataFrame, year: str) -> pd.DataFrame:
+    """Make a child's episodes tell one consistent story, as the DfE rules on consecutive
+    episodes read it: the reason for each new episode (RNE) matches what changed (legal status
+    L, placement P, both B), a return follows a temporary placement, the category of need holds
+    within the period of care, and postcodes, URNs and reasons for a placement change are
+    recorded where the rules expect them. Vectorised over children; one pass per position."""
+    n = len(frame)
+    child = frame["CHILD"].to_numpy()
+    has_prev = np.r_[False, child[1:] == child[:-1]]
+    has_next = np.r_[has_prev[1:], False]
+    position = frame.groupby("CHILD").cumcount().to_numpy()
+    ls = frame["LS"].to_numpy(dtype=object).copy()
+    place = frame["PLACE"].to_numpy(dtype=object).copy()
+    rne = frame["RNE"].to_numpy(dtype=object).copy()
+    rec = frame["REC"].to_numpy(dtype=object).copy()
+    provider = frame["PLACE_PROVIDER"].to_numpy(dtype=object).copy()
+    temporary = np.isin(place, _TEMPORARY)
+    # Respite (V3, V4): a short break is a child's first episode (RNE S, 903-366, 431); never
+    # both V3 and V4 (426); never temporary or long-term foster care (382, 384).
+    ls[(ls == "V3") & has_prev] = "C2"
+    has_v3 = pd.Series(ls == "V3").groupby(child).transform("any").to_numpy()
+    ls[(ls == "V4") & has_v3] = "C2"
+    respite = np.isin(ls, ("V3", "V4"))
+    ls[respite & (temporary | np.isin(place, ("U1", "U4")))] = "C2"
+    # Adoption placements: later ones with a placement order (A6, E1); A3/A5 only first (217, 336).
+    adoption = np.isin(place, ("A3", "A4", "A5"))
+    place[adoption & has_prev] = "A6"
+    ls[np.isin(place, ("A5", "A6"))] = "E1"  # 408
+    ls[(place == "P1") & (ls == "V2")] = "C2"  # 378
+    # At most two T3 placements a child (377).
+    t3 = pd.Series(place == "T3").groupby(child).cumsum().to_numpy()
+    place[(place == "T3") & (t3 > 2)] = "T0"
+    # A temporary placement follows an ordinary one (not another, nor one for adoption) and
+    # carries an ordinary legal status, so the return after it can resume what came before.
+    temporary = np.isin(place, _TEMPORARY)
+    prev_place = np.r_[None, place[:-1]]
+    odd = (
+        temporary
+        & has_prev
+        & (
+            np.isin(prev_place, _TEMPORARY)
+            | np.isin(prev_place, ("A3", "A4", "A5"))
+            | np.isin(np.r_[None, ls[:-1]], ("V3", "V4"))
+        )
+    )
+    place[odd] = "U6"
+    provider[odd] = "PR1"
+    temporary = np.isin(place, _TEMPORARY)
+    ls[temporary & np.isin(ls, ("L1", "L2", "L3", "V3", "V4"))] = "C2"
+    home = pd.Series(_postcodes(rng, n)).groupby(child).transform("first").to_numpy()
+    pl_post = _postcodes(rng, n, 5)
+    pl_post[place == "P1"] = home[place == "P1"]
+    urn = np.array([f"SC{v:06d}" for v in rng.integers(0, 10**6, size=n)], dtype=object)
+    urn[np.isin(place, _NO_URN)] = None
+    # Legal status only (L): the placement carries over, the legal status changes.
+    wants_l = (rne == "L") & has_prev
+    for k in range(1, int(position.max(initial=0)) + 1):
+        rows = np.flatnonzero((position == k) & has_prev)
+        prev = rows - 1
+        after_t = temporary[prev] & (position[rows] >= 2)
+        # After a temporary placement: back to the placement before it (383).
+        back = rows[after_t]
+        src = back - 2
+        for column in (place, pl_post, urn, provider, ls):
+            column[back] = column[src]
+        rne[back] = "P"
+        ls[back] = ls[back - 1]
+        copy = rows[wants_l[rows] & ~after_t & ~temporary[prev] & ~temporary[rows]]
+        copy = copy[
+            ~np.isin(place[copy - 1], ("A3", "A4", "A5", "A6"))
+            & ~np.isin(ls[copy - 1], ("V3", "V4"))
+            & ~np.isin(ls[copy], ("V3", "V4"))
+        ]
+        for column in (place, pl_post, urn, provider):
+            column[copy] = column[copy - 1]
+        same = ls[copy] == ls[copy - 1]
+        ls[copy[same]] = np.where(ls[copy[same] - 1] == "C1", "C2", "C1")
+    # Legal status follows placement (408, 378); a return keeps the temporary placement's.
+    ls[np.isin(place, ("A5", "A6"))] = "E1"
+    ls[(place == "P1") & (ls == "V2")] = "C2"
+    returns = np.flatnonzero(has_prev & np.r_[False, temporary[:-1]] & (position >= 2))
+    ls[returns - 1] = ls[returns]
+    # An adoption (E11, E12) ends a placement for adoption (390); E45/E46 end foster care (516).
+    rec[np.isin(rec, ("E11", "E12")) & ~np.isin(place, ("A3", "A4", "A5", "A6"))] = "E4A"
+    rec[np.isin(rec, ("E45", "E46")) & ~np.isin(place, _FOSTER)] = "E4A"
+    temporary = np.isin(place, _TEMPORARY)
+    respite = np.isin(ls, ("V3", "V4"))
+    home[respite] = None
+    pl_post[respite] = None
+    urn[respite] = None
+    # The reason for each new episode says what changed (434, 435, 436).
+    prev_idx = np.maximum(np.arange(n) - 1, 0)
+    ls_changed = ls != ls[prev_idx]
+    moved = (
+        (place != place[prev_idx])
+        | (pl_post != pl_post[prev_idx])
+        | (urn != urn[prev_idx])
+        | (provider != provider[prev_idx])
+    )
+    later = has_prev & (rne != "S")
+    rne[later & ls_changed & ~moved] = "L"
+    rne[later & ~ls_changed & moved] = "P"
+    rne[later & ls_changed & moved] = "B"
+    stuck = later & ~ls_changed & ~moved
+    pl_post[stuck & ~respite] = _postcodes(rng, int((stuck & ~respite).sum()), 5)
+    rne[stuck] = "P"
+    for k in range(2, int(position.max(initial=0)) + 1):  # returns keep the new postcodes
+        back = returns[position[returns] == k]
+        pl_post[back] = pl_post[back - 2]
+    # Category of need holds within the period of care (504).
+    cin = frame["CIN"].groupby(child).transform("first").to_numpy()
+    # A reason for a placement change on the episode that ends with one (225, 226).
+    next_idx = np.minimum(np.arange(n) + 1, n - 1)
+    changes = (
+        (rec == "X1")
+        & has_next
+        & np.isin(rne[next_idx], ("P", "B", "T", "U"))
+        & ~temporary
+        & ~temporary[next_idx]
+    )
+    reason = np.full(n, None, dtype=object)
+    reason[changes] = rng.choice(
+        np.array(codes.REASON_PLACE_CHANGE_CODES, dtype=object), size=int(changes.sum())
+    )
+    return frame.assign(
+        LS=ls,
+        PLACE=place,
+        RNE=rne,
+        REC=rec,
+        PLACE_PROVIDER=provider,
+        CIN=cin,
+        REASON_PLACE_CHANGE=reason,
+        HOME_POST=home,
+        PL_POST=pl_post,
+        URN=urn,
+    )
 
 
 def _take(

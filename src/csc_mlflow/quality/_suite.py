@@ -131,8 +131,28 @@ class Suite:
                     needed.extend(self._inputs(column))
                 else:
                     needed.append(column)
-            needed.extend(_condition_columns(rule.kwargs.get("row_condition"), self.columns))
+            for column in _condition_columns(rule.kwargs.get("row_condition"), self.columns):
+                needed.append(column)
+            for column in _condition_columns(rule.kwargs.get("row_condition"), self.derived):
+                needed.extend(self._inputs(column))
         return tuple(dict.fromkeys(needed))
+
+    def needed_derived(self) -> tuple[str, ...]:
+        """The derived columns the rules read, with those they are derived from, in order."""
+        wanted: set[str] = set()
+        pending = [c for r in self.rules for c in r.columns if c in self.derived]
+        for rule in self.rules:
+            pending += [
+                c
+                for c in _condition_columns(rule.kwargs.get("row_condition"), self.derived)
+                if c in self.derived
+            ]
+        while pending:
+            column = pending.pop()
+            if column not in wanted:
+                wanted.add(column)
+                pending += [a for a in self.derived[column][1:] if a in self.derived]
+        return tuple(c for c in self.derived if c in wanted)
 
     def _inputs(self, column: str) -> list[str]:
         """The input columns a derived column reads, through derived columns it uses."""
@@ -145,7 +165,7 @@ class Suite:
         return found
 
 
-def _condition_columns(condition: str | None, known: Mapping[str, str]) -> list[str]:
+def _condition_columns(condition: str | None, known: Mapping[str, Any]) -> list[str]:
     if not condition:
         return []
     return [c for c in known if re.search(rf"\b{re.escape(c)}\b", condition)]

@@ -154,7 +154,8 @@ def prepare(
         collection_end(suite.collection_year),
     )
     prepared: pd.DataFrame = frame
-    for column, (how, first, second) in suite.derived.items():  # in order: one may use another
+    for column in suite.needed_derived():  # in order: one may use another
+        how, first, second = suite.derived[column]
         prepared = prepared.assign(**{column: derive(prepared, how, first, second, end, start)})
     return prepared
 

@@ -124,11 +124,7 @@ def derive(
             .where(frame[first].notna())
         )
     if how == "values_of_child":
-        values = frame[first].astype("string")
-        joined = values.groupby(frame[second]).agg(
-            lambda v: "|" + "|".join(sorted(set(v.dropna()))) + "|"
-        )
-        return frame[second].map(joined).astype(object)
+        return _values_of_child(frame, column=first, child=second)
     if how == "years_later":
         return pd.to_datetime(frame[first]) + pd.DateOffset(years=int(second))
     if how in ("years_between", "days_between"):
@@ -173,6 +169,16 @@ def _period_days(
     last = ordered.groupby(period)["stop"].transform("max")
     days = (last - first).dt.days.where(ordered["start"].notna())
     return days.reindex(frame.index)
+
+
+def _values_of_child(frame: pd.DataFrame, *, column: str, child: str) -> pd.Series:
+    """Every value a child has in ``column``, sorted, as ``|V3|V4|`` (``||`` for none):
+    a presence table of children by value, joined column by column (codes are few)."""
+    present = pd.crosstab(frame[child], frame[column].astype("string")) > 0
+    joined = pd.Series("|", index=present.index, dtype=object)
+    for value in sorted(present.columns):
+        joined = joined + present[value].map({True: f"{value}|", False: ""})
+    return frame[child].map(joined).fillna("||").astype(object)
 
 
 def _start_column(frame: pd.DataFrame) -> str:
