@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -161,24 +162,55 @@ def dq() -> None:
 
 
 @dq.command("validate")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option(
-    "--suite", required=True, help="A shipped suite (ssda903/episodes@2024-25) or a file."
+    "--suite", help="For one CSV file: a shipped suite (ssda903/episodes@2024-25) or a file."
 )
 @click.option(
     "--header",
     "header_path",
     type=click.Path(dir_okay=False),
-    help="SSDA903 Header CSV: its DOB is joined on CHILD (episodes suites need it).",
+    help="For one CSV file: the SSDA903 Header CSV, whose DOB is joined on CHILD.",
+)
+@click.option(
+    "--collection",
+    type=click.Choice(["903"]),
+    help="For a return folder: the collection (903).",
+)
+@click.option("--year", help="For a return folder: the collection year (2024-25).")
+@click.option(
+    "--last-year",
+    "last_year",
+    type=click.Path(file_okay=False),
+    help="For a return folder: last year's return, for the rules that compare years.",
 )
 @click.option(
     "--block-on", type=click.Choice(["error", "query"]), default="error", show_default=True
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def dq_validate(
-    data: str, suite: str, header_path: str | None, block_on: str, as_json: bool
+    data: str,
+    suite: str | None,
+    header_path: str | None,
+    collection: str | None,
+    year: str | None,
+    last_year: str | None,
+    block_on: str,
+    as_json: bool,
 ) -> None:
-    """Validate DATA (CSV) against a suite; exit 3 if a blocking rule fails."""
+    """Validate DATA against the DfE rules; exit 3 if a blocking rule fails.
+
+    DATA is a return folder (the DfE CSV files of an SSDA903 return, one per table; give
+    --collection and --year) or one CSV file (give --suite).
+    """
+    if Path(data).is_dir():
+        _validate_return(data, collection, year, last_year, block_on, as_json)
+        return
+    if suite is None:
+        raise click.UsageError(
+            f"{data}: give --suite for one CSV file, or a return folder with --collection 903 "
+            "--year 2024-25"
+        )
     from csc_mlflow.quality._csv import read_with_header
     from csc_mlflow.quality._log import payload
     from csc_mlflow.quality._suite import load_suite
@@ -192,18 +224,70 @@ def dq_validate(
         click.echo(json.dumps(body.to_json(), indent=2, sort_keys=True))
     else:
         click.echo(f"{data}: {result.rows} rows against {loaded.ref}: {result.status.upper()}")
+        _rule_table(body.rules)
+    if result.status == "failed":
+        blocked()
+
+
+def _rule_table(rules: Any) -> None:
+    click.echo(
+        f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} "
+        f"{'%':>7}  description"
+    )
+    for rule in rules:
+        outcome = "ok" if rule.success else "FAIL"
+        percent = "" if rule.unexpected_percent is None else f"{rule.unexpected_percent:.2f}"
         click.echo(
-            f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} {'%':>7}  "
-            "description"
+            f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} "
+            f"{rule.element_count or 0:>9} "
+            f"{rule.unexpected_count or 0:>9} {percent:>7}  {rule.description}"
         )
-        for rule in body.rules:
-            outcome = "ok" if rule.success else "FAIL"
-            percent = "" if rule.unexpected_percent is None else f"{rule.unexpected_percent:.2f}"
-            click.echo(
-                f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} "
-                f"{rule.element_count or 0:>9} "
-                f"{rule.unexpected_count or 0:>9} {percent:>7}  {rule.description}"
-            )
+
+
+def _validate_return(
+    folder: str,
+    collection: str | None,
+    year: str | None,
+    last_year: str | None,
+    block_on: str,
+    as_json: bool,
+) -> None:
+    from csc_mlflow.quality._log import payload
+    from csc_mlflow.quality._read_return import read_return
+    from csc_mlflow.quality._return import validate_return
+
+    if collection is None or year is None:
+        raise click.UsageError(
+            f"{folder} is a return folder: give --collection 903 and --year (e.g. 2024-25)"
+        )
+    tables = read_return(folder)
+    previous = read_return(last_year) if last_year else None
+    result = validate_return(
+        tables, collection=collection, year=year, last_year=previous, block_on=block_on
+    )
+    bodies = [(r, payload(r, name="cli", digest=None)) for r in result.results]
+    if as_json:
+        out = {
+            "status": result.status,
+            "collection": result.collection,
+            "year": result.year,
+            "suites": [b.to_json() for _, b in bodies],
+            "not_run": [
+                {"suite": n.suite, "reason": n.reason, "rules": n.rules} for n in result.not_run
+            ],
+        }
+        click.echo(json.dumps(out, indent=2, sort_keys=True))
+    else:
+        failed = sum(len(r.failed) for r in result.results)
+        click.echo(
+            f"{folder}: {result.collection} return {result.year}, {len(tables)} tables, "
+            f"{result.rules_run} rules run, {failed} failed: {result.status.upper()}"
+        )
+        for outcome, body in bodies:
+            click.echo(f"\n{outcome.suite.table} ({outcome.rows} rows, {outcome.suite.ref})")
+            _rule_table(body.rules)
+        for skipped in result.not_run:
+            click.echo(f"\nnot run: {skipped.suite} ({skipped.rules} rules): {skipped.reason}")
     if result.status == "failed":
         blocked()
 

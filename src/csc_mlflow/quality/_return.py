@@ -56,8 +56,8 @@ class ReturnResult:
 
     @property
     def rules_run(self) -> int:
-        """How many rules ran."""
-        return sum(len(r.rules) for r in self.results)
+        """How many DfE rules ran (a rule may hold several expectations)."""
+        return sum(len({rule.rule for rule in r.rules}) for r in self.results)
 
 
 def return_suites(collection: str, year: str) -> tuple[Suite, ...]:
@@ -114,7 +114,7 @@ def validate_return(
                 NotRun(
                     suite.ref,
                     f"{where} has no {absent[0].removesuffix('_last')} table",
-                    len(suite.rules),
+                    len({r.rule for r in suite.rules}),
                 )
             )
             continue
@@ -122,7 +122,11 @@ def validate_return(
         view = table_view(every, suite.table, suite.join)
         if view.empty:
             not_run.append(
-                NotRun(suite.ref, f"the {suite.table} table has no rows", len(suite.rules))
+                NotRun(
+                    suite.ref,
+                    f"the {suite.table} table has no rows",
+                    len({r.rule for r in suite.rules}),
+                )
             )
             continue
         results.append(validate_frame(view, suite, block_on=block_on))

@@ -1,0 +1,123 @@
+"""A whole SSDA903 return: read from the DfE CSV files, every suite run on its table or view."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from csc_mlflow._cli import main
+from csc_mlflow.datasets import make_ssda903
+from csc_mlflow.exceptions import DataError
+from csc_mlflow.quality._read_return import read_return
+from csc_mlflow.quality._return import validate_return
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_ssda903(600, seed=11).write_return(tmp_path_factory.mktemp("clean"))
+
+
+def test_a_return_folder_is_read_by_its_columns_with_dates_parsed(clean: Path) -> None:
+    (clean / "header.csv").rename(clean / "H.csv")  # names do not matter; columns do
+    try:
+        tables = read_return(clean)
+    finally:
+        (clean / "H.csv").rename(clean / "header.csv")
+    assert set(tables) == {"Header", "Episodes"}
+    assert pd.api.types.is_datetime64_any_dtype(tables["Episodes"]["DECOM"])
+    assert pd.api.types.is_datetime64_any_dtype(tables["Header"]["DOB"])
+
+
+def test_a_clean_return_passes_and_reports_the_tables_it_does_not_have(clean: Path) -> None:
+    result = validate_return(read_return(clean), collection="903", year="2024-25")
+    assert result.status == "passed"
+    assert {r.suite.table for r in result.results} == {"Header", "Episodes"}
+    assert result.rules_run > 70
+    assert {n.reason for n in result.not_run} >= {"the return has no OC3 table"}
+
+
+def test_every_table_of_a_return_is_validated_by_its_suite() -> None:
+    oc3 = pd.DataFrame(
+        {"CHILD": ["1", "2", "3"], "DOB": pd.NaT, "IN_TOUCH": ["YES", "DIED", "NO"],
+         "ACTIV": ["F1", "F1", "0"], "ACCOM": ["B1", "0", None]}
+    )  # fmt: skip
+    data = make_ssda903(100, seed=2)
+    tables = {"Header": data.header, "Episodes": data.episodes, "OC3": oc3}
+    result = validate_return(tables, collection="903", year="2024-25")
+    failed = {r.rule for outcome in result.results for r in outcome.failed}
+    assert failed == {"903-344", "903-133", "903-153"}
+    assert result.status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ({"Episodes": pd.DataFrame({"CHILD": ["1"]})}, "the return has no Header table"),
+        ({"Heder": pd.DataFrame()}, "unknown table 'Heder'.*Did you mean Header"),
+        ({"Header": [1, 2]}, "table 'Header': expected a pandas DataFrame; found list"),
+    ],
+    ids=["no-header", "misspelt", "not-a-frame"],
+)
+def test_a_return_that_cannot_be_validated_says_why(tables: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        validate_return(tables, collection="903", year="2024-25")
+
+
+def test_an_unknown_collection_or_year_is_named() -> None:
+    with pytest.raises(DataError, match="unknown collection 'xyz'"):
+        validate_return({}, collection="xyz", year="2024-25")
+    with pytest.raises(DataError, match="no shipped ssda903 suites for collection year '1999-00'"):
+        validate_return({}, collection="903", year="1999-00")
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+
+
+def test_a_bad_return_folder_gets_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a folder"):
+        read_return(tmp_path / "nowhere")
+    with pytest.raises(DataError, match=r"no \.csv files"):
+        read_return(tmp_path)
+    _write(tmp_path / "a", "odd.csv", "CHILD,DOB,IN_TOUCH\n1,01/01/2000,YES\n")
+    with pytest.raises(DataError, match=r"odd.csv: not an SSDA903 table.*OC3's.*ACTIV, ACCOM"):
+        read_return(tmp_path / "a")
+    head = "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\n"
+    _write(tmp_path / "b", "one.csv", head + "1,01/01/2000,YES,F1,B1\n")
+    _write(tmp_path / "b", "two.csv", head)
+    with pytest.raises(DataError, match=r"two.csv: a second OC3 table \(the first is one.csv\)"):
+        read_return(tmp_path / "b")
+    _write(tmp_path / "c", "oc3.csv", head + "1,31/02/2000,YES,F1,B1\n2,2001-01-01,NO,0,0\n")
+    with pytest.raises(DataError, match=r"oc3.csv: column 'DOB' has some values that are not"):
+        read_return(tmp_path / "c")
+
+
+def test_cli_validates_a_return_folder_and_prints_counts_only(tmp_path: Path) -> None:
+    data = make_ssda903(400, seed=6, defects={"invalid_placement": 3})
+    folder = data.write_return(tmp_path / "return")
+    runner = CliRunner()
+    args = ["dq", "validate", str(folder), "--collection", "903", "--year", "2024-25"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 3, result.output
+    assert "FAILED" in result.output.splitlines()[0]
+    assert re.search(r"903-146\s+error\s+FAIL\s+\d+\s+3\s", result.output)
+    assert "not run: ssda903/oc3@2024-25 (7 rules): the return has no OC3 table" in result.output
+    upns = [u for u in data.header["UPN"] if not str(u).startswith("UN")]
+    for value in [*data.episodes["CHILD"], *upns, *data.episodes["PL_POST"].dropna()]:
+        assert str(value) not in result.output
+    as_json = runner.invoke(main, [*args, "--json"])
+    assert as_json.exit_code == 3
+    assert '"status": "failed"' in as_json.output
+    clean = make_ssda903(300, seed=1).write_return(tmp_path / "clean")
+    ok = runner.invoke(
+        main, ["dq", "validate", str(clean), "--collection", "903", "--year", "2024-25"]
+    )
+    assert ok.exit_code == 0, ok.output
+    missing = runner.invoke(main, ["dq", "validate", str(clean)])
+    assert missing.exit_code == 2
+    assert "give --collection 903 and --year" in missing.output
