@@ -119,6 +119,9 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
         source = join_source(spec)[0]
         if source not in tables:
             tables[source] = pd.DataFrame(columns=["CHILD", *columns], dtype=object)
+        for column in columns:  # and a column it leaves out is blank
+            if column not in tables[source] and not spec.endswith("@count"):
+                tables[source][column] = None
     view = table_view(tables, suite.table, suite.join)
     if view.empty:
         return []
@@ -145,11 +148,17 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
     return sorted(str(labels[i]) for i in rows)
 
 
+@cache
+def suite_of(ref: str) -> Suite:
+    """A shipped suite, loaded once per test session (loading checks every expectation)."""
+    return load_suite(ref)
+
+
 def shipped_rules(collection: str) -> Iterator[tuple[str, str]]:
     """(suite ref, rule id) of every shipped rule of ``collection`` (``ssda903``, ``cin``)."""
     for ref in shipped_suites():
         if ref.startswith(f"{collection}/"):
-            suite = load_suite(ref)
+            suite = suite_of(ref)
             for rule in dict.fromkeys(r.rule for r in suite.rules):
                 yield ref, rule
 

@@ -330,13 +330,14 @@ def test_every_readme_command_runs_as_written(
     from csc_mlflow.datasets import make_ssda903
 
     commands = _readme_commands()
-    assert len(commands) == 12
+    assert len(commands) == 13
     work = Path.cwd()
     shutil.copy(REPO / "examples" / "governance.yaml", work / "governance.yaml")
     shutil.copytree(REPO / "examples" / "ethics", work / "ethics", dirs_exist_ok=True)
     data = make_ssda903(300, seed=2)
     data.header.to_csv(work / "header.csv", index=False, date_format="%d/%m/%Y")
     data.episodes.to_csv(work / "episodes.csv", index=False, date_format="%d/%m/%Y")
+    data.write_return(work / "return")
     fresh = tmp_path / "new-project"
     fresh.mkdir()
     (fresh / "governance.yaml").write_text(

@@ -297,7 +297,8 @@ def _make_header(rng: np.random.Generator, n: int, year: str, end: np.datetime64
     dob = end - age_days.astype("timedelta64[D]")
     sex_codes = codes.sex_codes(year)
     if len(sex_codes) == 3:
-        sex = rng.choice(np.array(sex_codes, dtype=object), size=n, p=[0.535, 0.46, 0.005])
+        # U (unknown) is valid but draws the DfE query 903-232: clean data has none.
+        sex = rng.choice(np.array(sex_codes, dtype=object), size=n, p=[0.54, 0.46, 0.0])
     else:
         sex = rng.choice(np.array(sex_codes, dtype=object), size=n, p=[0.54, 0.46])
     ethnic_keys, ethnic_p = _weighted(_ETHNIC_WEIGHTS)
@@ -401,7 +402,8 @@ def _make_episodes(
     cin_keys, cin_p = _weighted(_CIN_WEIGHTS)
     cin = rng.choice(cin_keys, size=total, p=cin_p)
     # Age limits on placements (903-370 P2 16+, 903-372 R5 10+, 903-373 S1 4+).
-    for code, years in (("P2", 16), ("R5", 10), ("S1", 4)):
+    # and supported accommodation 16+ (903-371), residential employment 14+ (903-374).
+    for code, years in (("P2", 16), ("R5", 10), ("S1", 4), ("K3", 16), ("H5", 16), ("P3", 14)):
         place[(place == code) & (age_at_start < years)] = "U6"
     provider = rng.choice(
         np.array(("PR1", "PR2", "PR4", "PR5"), dtype=object), size=total, p=[0.45, 0.1, 0.35, 0.1]
@@ -415,6 +417,16 @@ def _make_episodes(
     rec_keys, rec_p = _weighted(_REC_FINAL)
     rec = np.where(is_last_kept, rng.choice(rec_keys, size=total, p=rec_p), "X1").astype(object)
     rec[open_episode] = None
+    # Reasons with an age (903-386, 387, 389, 407, 460): E5/E6 at 14+, E7 at 16+, E17 at 18+,
+    # adoption (E11, E12) before 18, an order (E45-E48) by 18.
+    born, ended = pd.Series(pd.to_datetime(dob[owner])), pd.Series(pd.to_datetime(dec))
+    aged = {n: (ended >= born + pd.DateOffset(years=n)).to_numpy() for n in (14, 16, 18)}
+    after_18 = (ended > born + pd.DateOffset(years=18)).to_numpy()
+    rec[np.isin(rec, ("E5", "E6")) & ~aged[14]] = "E4A"
+    rec[(rec == "E7") & ~aged[16]] = "E4A"
+    rec[(rec == "E17") & ~aged[18]] = "E4A"
+    rec[np.isin(rec, ("E11", "E12")) & aged[18]] = "E4A"
+    rec[np.isin(rec, ("E45", "E46", "E47", "E48")) & after_18] = "E4A"
     moves = np.isin(rne, ("P", "T", "B", "U"))
     reason = np.full(total, None, dtype=object)
     reason[moves] = rng.choice(
