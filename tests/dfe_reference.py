@@ -109,8 +109,14 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
     assert suite.table is not None
     if suite.table not in call.tables:
         return None
+    kinds = {name: dict(suite.columns) for name in call.tables}
+    for spec, columns in suite.join.items():  # a joined column is typed as its view column
+        source = join_source(spec)[0]
+        kinds.setdefault(source, {}).update(
+            {src: suite.columns[dst] for src, dst in columns.items() if dst in suite.columns}
+        )
+    tables = {name: _typed(frame, kinds[name]) for name, frame in call.tables.items()}
     kinds = dict(suite.columns)
-    tables = {name: _typed(frame, kinds) for name, frame in call.tables.items()}
     targets = {name for columns in suite.join.values() for name in columns.values()}
     for column, kind in suite.columns.items():  # columns the case does not set are blank
         if column not in tables[suite.table] and column not in targets:

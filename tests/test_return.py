@@ -121,3 +121,25 @@ def test_cli_validates_a_return_folder_and_prints_counts_only(tmp_path: Path) ->
     missing = runner.invoke(main, ["dq", "validate", str(clean)])
     assert missing.exit_code == 2
     assert "give --collection 903 and --year" in missing.output
+
+
+@pytest.mark.parametrize(("seed", "year"), [(21, "2023-24"), (22, "2024-25"), (23, "2025-26")])
+def test_clean_synthetic_returns_pass_every_rule(seed: int, year: str) -> None:
+    data = make_ssda903(8000, seed=seed, collection_year=year)
+    result = validate_return(
+        {"Header": data.header, "Episodes": data.episodes}, collection="903", year=year
+    )
+    assert [r.rule for o in result.results for r in o.failed] == []
+
+
+def test_last_years_return_checks_the_episode_left_open() -> None:
+    data = make_ssda903(300, seed=5)
+    firsts = data.episodes.drop_duplicates("CHILD").head(3)
+    last = firsts.assign(DECOM=firsts["DECOM"], DEC=pd.NaT)  # open at last year's end
+    last.loc[last.index[0], "LS"] = "V2" if last["LS"].iloc[0] != "V2" else "C2"
+    tables = {"Header": data.header, "Episodes": data.episodes}
+    result = validate_return(tables, collection="903", year="2024-25", last_year={"Episodes": last})
+    failed = {r.rule: r.unexpected_count for o in result.results for r in o.failed}
+    assert failed == {"903-503B": 1}
+    without = validate_return(tables, collection="903", year="2024-25")
+    assert "last year's return has no Episodes table" in {n.reason for n in without.not_run}

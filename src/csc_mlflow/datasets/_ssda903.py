@@ -578,9 +578,13 @@ def _conform(rng: np.random.Generator, frame: pd.DataFrame, year: str) -> pd.Dat
     stuck = later & ~ls_changed & ~moved
     pl_post[stuck & ~respite] = _postcodes(rng, int((stuck & ~respite).sum()), 5)
     rne[stuck] = "P"
-    for k in range(2, int(position.max(initial=0)) + 1):  # returns keep the new postcodes
+    # Returns and legal-status-only changes keep the postcodes just renewed, in order.
+    carried = np.flatnonzero((rne == "L") & has_prev)
+    for k in range(1, int(position.max(initial=0)) + 1):
         back = returns[position[returns] == k]
         pl_post[back] = pl_post[back - 2]
+        same = carried[position[carried] == k]
+        pl_post[same] = pl_post[same - 1]
     # Category of need holds within the period of care (504).
     cin = frame["CIN"].groupby(child).transform("first").to_numpy()
     # A reason for a placement change on the episode that ends with one (225, 226).
