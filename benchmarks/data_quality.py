@@ -34,7 +34,7 @@ from csc_mlflow.quality import load_suite, validate_data
 from csc_mlflow.quality._return import return_suites, validate_return
 from csc_mlflow.quality._suite import quiet_gx
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
-from csc_mlflow.quality._views import table_view
+from csc_mlflow.quality._views import join_source, table_view
 
 SUITE = "ssda903/episodes@2024-25"
 
@@ -42,7 +42,11 @@ SUITE = "ssda903/episodes@2024-25"
 def whole_return(children: int, repeat: int) -> None:
     data = make_ssda903(children, seed=1)
     tables = {"Header": data.header, "Episodes": data.episodes}
-    suites = [s for s in return_suites("903", "2024-25") if s.table in tables]
+    suites = [
+        s
+        for s in return_suites("903", "2024-25")
+        if all(join_source(t)[0] in tables for t in [str(s.table), *s.join])
+    ]
     batch_definition = (
         gx_context().data_sources.get("csc_mlflow").get_asset("frame").get_batch_definition("whole")
     )

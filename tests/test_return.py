@@ -41,11 +41,11 @@ def test_a_clean_return_passes_and_reports_the_tables_it_does_not_have(clean: Pa
 
 
 def test_every_table_of_a_return_is_validated_by_its_suite() -> None:
-    oc3 = pd.DataFrame(
-        {"CHILD": ["1", "2", "3"], "DOB": pd.NaT, "IN_TOUCH": ["YES", "DIED", "NO"],
-         "ACTIV": ["F1", "F1", "0"], "ACCOM": ["B1", "0", None]}
-    )  # fmt: skip
     data = make_ssda903(100, seed=2)
+    oc3 = pd.DataFrame(
+        {"CHILD": data.header["CHILD"].head(3).tolist(), "DOB": data.header["DOB"].head(3),
+         "IN_TOUCH": ["YES", "DIED", "NO"], "ACTIV": ["F1", "F1", "0"], "ACCOM": ["B1", "0", None]}
+    ).reset_index(drop=True)  # fmt: skip
     tables = {"Header": data.header, "Episodes": data.episodes, "OC3": oc3}
     result = validate_return(tables, collection="903", year="2024-25")
     failed = {r.rule for outcome in result.results for r in outcome.failed}
@@ -105,8 +105,8 @@ def test_cli_validates_a_return_folder_and_prints_counts_only(tmp_path: Path) ->
     result = runner.invoke(main, args)
     assert result.exit_code == 3, result.output
     assert "FAILED" in result.output.splitlines()[0]
-    assert re.search(r"903-146\s+error\s+FAIL\s+\d+\s+3\s", result.output)
-    assert "not run: ssda903/oc3@2024-25 (7 rules): the return has no OC3 table" in result.output
+    assert re.search(r"903-146\s+error\s+FAIL\s+\d+\s+c\s", result.output)  # 3: withheld
+    assert "not run: ssda903/oc3@2024-25 (9 rules): the return has no OC3 table" in result.output
     upns = [u for u in data.header["UPN"] if not str(u).startswith("UN")]
     for value in [*data.episodes["CHILD"], *upns, *data.episodes["PL_POST"].dropna()]:
         assert str(value) not in result.output
@@ -143,3 +143,40 @@ def test_last_years_return_checks_the_episode_left_open() -> None:
     assert failed == {"903-503B": 1}
     without = validate_return(tables, collection="903", year="2024-25")
     assert "last year's return has no Episodes table" in {n.reason for n in without.not_run}
+
+
+def test_no_count_of_one_to_five_leaves_in_evidence_or_output(tmp_path: Path) -> None:
+    from csc_mlflow.quality._log import payload
+
+    data = make_ssda903(2000, seed=9, defects={"invalid_sex": 3, "invalid_placement": 7})
+    tables = {"Header": data.header, "Episodes": data.episodes}
+    result = validate_return(tables, collection="903", year="2024-25")
+    for outcome in result.results:
+        body = payload(outcome, name="attack", digest=None)
+        for rule in body.rules:
+            for key in ("element_count", "unexpected_count", "missing_count"):
+                assert getattr(rule, key) not in range(1, 6), (rule.rule, key)
+            if rule.unexpected_count is None and rule.element_count:
+                assert rule.unexpected_percent is None, rule.rule  # else count = % x rows
+        for reason in body.reasons:
+            assert not re.search(r"Failed for [1-5] of", reason), reason
+    sex = next(r for o in result.results for r in o.failed if r.rule == "903-101")
+    assert sex.unexpected_count == 3  # the exact figure stays in the process
+    placement = next(
+        r
+        for o in result.results
+        for r in payload(o, name="x", digest=None).rules
+        if r.rule == "903-146" and not r.success
+    )
+    assert placement.unexpected_count == 7  # six or more is shown
+    assert placement.suppressed == ()
+    folder = data.write_return(tmp_path / "r")
+    out = (
+        CliRunner()
+        .invoke(main, ["dq", "validate", str(folder), "--collection", "903", "--year", "2024-25"])
+        .output
+    )
+    assert re.search(r"903-101\s+error\s+FAIL\s+\d+\s+c\s", out)
+    assert "c: a count of 1 to 5, withheld" in out
+    for line in out.splitlines():
+        assert not re.search(r"\s[1-5]\s+\d+\.\d\d\s", line), line

@@ -234,13 +234,16 @@ def _rule_table(rules: Any) -> None:
         f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} "
         f"{'%':>7}  description"
     )
+    if any(rule.suppressed for rule in rules):
+        click.echo("(c: a count of 1 to 5, withheld under DfE disclosure control)")
     for rule in rules:
         outcome = "ok" if rule.success else "FAIL"
         percent = "" if rule.unexpected_percent is None else f"{rule.unexpected_percent:.2f}"
+        rows = "c" if "element_count" in rule.suppressed else str(rule.element_count or 0)
+        failed = "c" if "unexpected_count" in rule.suppressed else str(rule.unexpected_count or 0)
         click.echo(
-            f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} "
-            f"{rule.element_count or 0:>9} "
-            f"{rule.unexpected_count or 0:>9} {percent:>7}  {rule.description}"
+            f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} {rows:>9} {failed:>9} "
+            f"{percent:>7}  {rule.description}"
         )
 
 

@@ -75,6 +75,9 @@ class RuleRecord(Record):
     unexpected_percent: float | None
     missing_count: int | None
     problem: str | None = None
+    suppressed: tuple[str, ...] = ()
+    """Counts withheld because they are 1 to 5 (DfE disclosure control: shown as ``c``), with
+    the percentage that would give them away."""
 
 
 class SuiteFacts(Record):

@@ -20,7 +20,7 @@ from csc_mlflow._resolve import active_policy, resolve_policy
 from csc_mlflow._runs import RunWriter, active_run, active_run_id
 from csc_mlflow.exceptions import CscMlflowError, UsageError
 from csc_mlflow.quality._suite import Suite, load_suite
-from csc_mlflow.quality._validate import DataQualityResult, validate_frame
+from csc_mlflow.quality._validate import DataQualityResult, disclosed, validate_frame
 
 __all__ = ["payload", "validate_data", "validate_logged_input"]
 
@@ -30,7 +30,7 @@ _logger = logging.getLogger("csc_mlflow")
 def payload(result: DataQualityResult, *, name: str, digest: str | None) -> DataQualityPayload:
     """The evidence payload of ``governance/data_quality/<name>.json`` (counts only)."""
     suite = result.suite
-    ordered = sorted(result.rules, key=lambda r: (r.success, r.severity != "error"))
+    ordered = sorted(map(disclosed, result.rules), key=lambda r: (r.success, r.severity != "error"))
     return DataQualityPayload(
         name=name,
         status=result.status,

@@ -72,15 +72,43 @@ class DataQualityResult:
     def reasons(self) -> list[str]:
         """One plain-English line per failed rule."""
         lines = []
-        for r in self.failed:
+        for r in map(disclosed, self.failed):
             if r.problem:
                 lines.append(f"{r.rule} ({r.severity}) {r.description} Could not run: {r.problem}")
             else:
+                failed = shown(r.unexpected_count, "unexpected_count" in r.suppressed)
+                of = shown(r.element_count, "element_count" in r.suppressed)
+                small = " (c: a count of 1 to 5, withheld)" if r.suppressed else ""
                 lines.append(
-                    f"{r.rule} ({r.severity}) {r.description} Failed for {r.unexpected_count} of "
-                    f"{r.element_count} rows ({_pct(r.unexpected_percent)})."
+                    f"{r.rule} ({r.severity}) {r.description} Failed for {failed} of {of} rows "
+                    f"({_pct(r.unexpected_percent)}){small}."
                 )
         return lines
+
+
+SMALL: Final = range(1, 6)
+"""Counts of 1 to 5 are withheld from every output (DfE disclosure control, shown as ``c``)."""
+
+
+def disclosed(rule: RuleResult) -> RuleResult:
+    """``rule`` as it may leave the process: each count of 1 to 5 withheld (None, named in
+    ``suppressed``), and the percentage withheld with a withheld count it would give away."""
+    counts = {
+        key: getattr(rule, key) for key in ("element_count", "unexpected_count", "missing_count")
+    }
+    hidden = tuple(key for key, value in counts.items() if value in SMALL)
+    if not hidden:
+        return rule
+    changes: dict[str, Any] = {key: None for key in hidden}
+    if {"element_count", "unexpected_count"} & set(hidden):
+        changes["unexpected_percent"] = None
+        hidden += ("unexpected_percent",)
+    return rule.model_copy(update={**changes, "suppressed": hidden})
+
+
+def shown(value: int | None, suppressed: bool) -> str:
+    """A count as printed: ``c`` when withheld."""
+    return "c" if suppressed else str(value or 0)
 
 
 def _pct(value: float | None) -> str:
@@ -153,10 +181,15 @@ def prepare(
         collection_start(suite.collection_year),
         collection_end(suite.collection_year),
     )
-    prepared: pd.DataFrame = frame
-    for column in suite.needed_derived():  # in order: one may use another
+    needed = suite.needed_derived()
+    if not needed:
+        return frame
+    prepared: pd.DataFrame = frame.copy(deep=False)  # new columns only; the data is shared
+    prepared.attrs = {}
+    for column in needed:  # in order: one may use another
         how, first, second = suite.derived[column]
-        prepared = prepared.assign(**{column: derive(prepared, how, first, second, end, start)})
+        prepared[column] = derive(prepared, how, first, second, end, start)
+    prepared.attrs = {}
     return prepared
 
 

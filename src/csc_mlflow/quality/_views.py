@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from csc_mlflow.exceptions import DataError
@@ -189,16 +190,36 @@ def _start_column(frame: pd.DataFrame) -> str:
     raise DataError("no start date to order the child's rows by (DECOM)", column="DECOM")
 
 
+def _order(frame: pd.DataFrame, child: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions in (child, start) order, and whether each ordered row's child is the
+    one before's; kept on the frame's ``attrs`` so the sort runs once per view."""
+    key = f"csc_order:{child}"
+    cached = frame.attrs.get(key)
+    if cached is not None and len(cached[0]) == len(frame):
+        return cached  # type: ignore[no-any-return]
+    start = _start_column(frame)
+    keys = pd.DataFrame(
+        {"child": frame[child].to_numpy(), "start": pd.to_datetime(frame[start]).to_numpy()}
+    )
+    positions = keys.sort_values(["child", "start"], kind="stable").index.to_numpy()
+    children = keys["child"].to_numpy()[positions]
+    same = np.r_[False, (children[1:] == children[:-1])]
+    frame.attrs[key] = (positions, same)
+    return positions, same
+
+
 def _neighbour(frame: pd.DataFrame, *, column: str, child: str, step: int) -> pd.Series:
     """``column`` of the child's row before (``step`` 1) or after (-1), in start order (the
     data's order on a tie); blank at either end of a child's rows."""
-    start = _start_column(frame)
-    ordered = pd.DataFrame(
-        {"child": frame[child], "start": pd.to_datetime(frame[start]), "value": frame[column]}
-    ).sort_values(["child", "start"], kind="stable")
-    value = ordered["value"].shift(step)
-    value = value.where(ordered["child"].eq(ordered["child"].shift(step)))
-    return value.reindex(frame.index)
+    positions, same = _order(frame, child)
+    values = pd.Series(frame[column].to_numpy()[positions])
+    shifted = values.shift(step)
+    linked = same if step == 1 else np.r_[same[1:], False]
+    shifted = shifted.where(linked)
+    out = pd.Series(index=range(len(frame)), dtype=shifted.dtype)
+    out.iloc[positions] = shifted.to_numpy()
+    out.index = frame.index
+    return out
 
 
 def _first_of_child(frame: pd.DataFrame, *, child: str, start: str) -> pd.Series:
