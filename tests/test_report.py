@@ -353,3 +353,27 @@ def test_every_readme_command_runs_as_written(
         assert "Traceback" not in result.output, line
     assert (work / "report.html").exists()
     assert (fresh / "ethics" / "triage.yaml").exists()
+
+
+def test_withheld_rule_counts_show_c_in_the_report() -> None:
+    from csc_mlflow.quality._validate import disclosed
+
+    small = disclosed(
+        _rule("903-101", "error", False, "SEX", element_count=900, unexpected_count=3,
+              unexpected_percent=0.333)
+    )  # fmt: skip
+    assert small.unexpected_count is None
+    assert small.unexpected_percent is None
+    assert small.suppressed == ("unexpected_count", "unexpected_percent")
+    quality = DataQualityPayload(
+        name="header", status="failed", dataset=DatasetFacts(digest=None), rules=(small,)
+    )
+    html = render_report(
+        header=ReportHeader(name="p"),
+        decision=FAILED,
+        items=(EvidenceItem("governance/data_quality/header.json", "csc.data_quality", quality),),
+        lineage=Lineage(run_id="r"),
+    )
+    assert "<td>c</td>" in html
+    assert "0.33" not in html
+    assert "c: a count of 1 to 5, withheld" in html

@@ -167,8 +167,8 @@ def _data_quality(payloads: list[DataQualityPayload]) -> str:
                 _e(r.rule),
                 _e(r.severity),
                 "<strong>FAIL</strong>" if not r.success else "pass",
-                _e(r.element_count),
-                _e(r.unexpected_count),
+                _e("c" if "element_count" in r.suppressed else r.element_count),
+                _e("c" if "unexpected_count" in r.suppressed else r.unexpected_count),
                 _e(_pct(r.unexpected_percent)),
                 _e(r.description) + (f" <em>{_e(r.problem)}</em>" if r.problem else ""),
             ]
@@ -188,6 +188,8 @@ def _data_quality(payloads: list[DataQualityPayload]) -> str:
                 rows,
             )
         )
+        if any(r.suppressed for r in rules):
+            out.append("<p>c: a count of 1 to 5, withheld (DfE disclosure control).</p>")
         if not rules:
             out.extend(f'<p class="bad">{_e(reason)}</p>' for reason in p.reasons)
     out.append("</section>")
