@@ -67,3 +67,22 @@ def test_903_354_checks_the_end_as_the_rule_text_says_and_the_start_as_the_refer
 def test_903_146_accepts_k3_where_the_reference_has_a_lower_case_typo() -> None:
     rows = flagged(EPISODES, "903-146", {"PLACE": ["K3", "P2", "Z1", "Q9", NA]})
     assert rows == [3]
+
+
+def test_903_388_orders_an_episode_without_a_start_last_among_the_childs() -> None:
+    # reference_note: the reference orders it first (it fills a blank DECOM with 1901). Here an
+    # X1 episode without a start is the child's last, so it has no continuation: flagged.
+    rows = flagged(
+        EPISODES,
+        "903-388",
+        {
+            "CHILD": ["1", "1", "1"],
+            "DECOM": ["01/01/2024", "01/02/2024", NA],
+            "DEC": ["01/02/2024", NA, "05/03/2024"],
+            "REC": ["X1", NA, "X1"],
+        },
+    )
+    assert rows == [2]
+    note = next(r for r in load_suite(EPISODES).rules if r.rule == "903-388").reference_note
+    assert note is not None
+    assert "01/01/1901" in note
