@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from csc_mlflow.quality._suite import load_suite, quiet_gx
+from csc_mlflow.quality._suite import Suite, load_suite, quiet_gx
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
 
 NA = None
@@ -29,7 +29,12 @@ def flagged(ref: str, rule: str, columns: dict[str, list[Any]]) -> list[int]:
             frame[column] = pd.to_datetime(frame[column], format="%d/%m/%Y")
         else:
             frame[column] = frame[column].astype(object)
-    prepared = prepare(frame, only)
+    return sorted(complete_rows(prepare(frame, only), only))
+
+
+def complete_rows(prepared: pd.DataFrame, suite: Suite) -> set[int]:
+    """Positions of the rows of ``prepared`` that any rule of ``suite`` flags (GX COMPLETE
+    format, test-only); a rule that raises fails the test."""
     batch = (
         gx_context()
         .data_sources.get("csc_mlflow")
@@ -38,8 +43,13 @@ def flagged(ref: str, rule: str, columns: dict[str, list[Any]]) -> list[int]:
         .get_batch(batch_parameters={"dataframe": prepared})
     )
     with quiet_gx():
-        outcome = batch.validate(gx_suite(only), result_format={"result_format": "COMPLETE"})
+        outcome = batch.validate(gx_suite(suite), result_format={"result_format": "COMPLETE"})
     rows: set[int] = set()
     for result in outcome.results:
+        info = result.exception_info or {}
+        raised = info.get("raised_exception") or any(
+            isinstance(v, dict) and v.get("raised_exception") for v in info.values()
+        )
+        assert not raised, f"{(result.expectation_config.meta or {}).get('rule')} raised: {info}"
         rows.update(int(i) for i in (result.result or {}).get("unexpected_index_list") or [])
-    return sorted(rows)
+    return rows

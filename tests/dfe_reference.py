@@ -19,9 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from csc_mlflow.quality._suite import Rule, Suite, load_suite, quiet_gx, shipped_suites
-from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
+from csc_mlflow.quality._suite import Rule, Suite, load_suite, shipped_suites
+from csc_mlflow.quality._validate import prepare
 from csc_mlflow.quality._views import join_source, table_view
+
+from .dfe_cases import complete_rows
 
 ROOT = Path(__file__).parent / "fixtures" / "dfe_reference"
 COLLECTION = {"ssda903": "903", "cin": "cin"}
@@ -134,23 +136,7 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
     only = dataclasses.replace(suite, rules=tuple(r for r in suite.rules if r.rule == rule))
     labels = list(view.index)
     prepared = prepare(view.reset_index(drop=True), only, period=_period(call.metadata))
-    batch = (
-        gx_context()
-        .data_sources.get("csc_mlflow")
-        .get_asset("frame")
-        .get_batch_definition("whole")
-        .get_batch(batch_parameters={"dataframe": prepared})
-    )
-    with quiet_gx():
-        outcome = batch.validate(gx_suite(only), result_format={"result_format": "COMPLETE"})
-    rows: set[int] = set()
-    for result in outcome.results:
-        info = result.exception_info or {}
-        raised = info.get("raised_exception") or any(
-            isinstance(v, dict) and v.get("raised_exception") for v in info.values()
-        )
-        assert not raised, f"{rule} raised: {info}"
-        rows.update(int(i) for i in (result.result or {}).get("unexpected_index_list") or [])
+    rows = complete_rows(prepared, only)
     return sorted(str(labels[i]) for i in rows)
 
 
