@@ -21,6 +21,7 @@ import pandas as pd
 
 from csc_mlflow import _codes as codes
 from csc_mlflow._groupings import GROUPINGS, CodeGroupingDefinition
+from csc_mlflow.datasets._tables import other_tables
 from csc_mlflow.exceptions import UsageError
 
 __all__ = ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
@@ -150,7 +151,7 @@ def _placement_weights(year: str) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class SyntheticSSDA903:
-    """Synthetic Header and Episodes tables, with a record of the defects planted."""
+    """A synthetic SSDA903 return (``.tables``), with a record of the defects planted."""
 
     header: pd.DataFrame
     episodes: pd.DataFrame
@@ -158,14 +159,22 @@ class SyntheticSSDA903:
     seed: int
     planted: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     disparity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    others: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+    """Reviews, UASC, OC2, OC3, AD1, PlacedAdoption, PrevPerm and Missing, consistent with
+    the Header and Episodes (made before any defect was planted)."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the return by DfE name, as ``validate_return`` takes them."""
+        return {"Header": self.header, "Episodes": self.episodes, **self.others}
 
     def write_return(self, folder: str | Path) -> Path:
-        """Write the tables as the DfE CSV files of an SSDA903 return (``header.csv``,
-        ``episodes.csv``; dates ``dd/mm/YYYY``), as ``csc-mlflow dq validate FOLDER`` reads
-        them. Returns the folder."""
+        """Write every table as the DfE CSV files of an SSDA903 return (``header.csv``,
+        ``episodes.csv``, ``oc2.csv``, ...; dates ``dd/mm/YYYY``), as ``csc-mlflow dq validate
+        FOLDER`` reads them. Returns the folder."""
         root = Path(folder)
         root.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("Header", self.header), ("Episodes", self.episodes)):
+        for name, frame in self.tables.items():
             out = frame[list(codes.SSDA903_TABLES[name])].copy()
             for column in out.columns:
                 if pd.api.types.is_datetime64_any_dtype(out[column]):
@@ -230,7 +239,8 @@ def make_ssda903(
     defects: Mapping[str, int] | None = None,
     disparity: Mapping[str, float] | None = None,
 ) -> SyntheticSSDA903:
-    """Generate synthetic SSDA903 Header and Episodes tables.
+    """Generate a synthetic SSDA903 return: Header and Episodes, and (``.others``) Reviews,
+    UASC, OC2, OC3, AD1, PlacedAdoption, PrevPerm and Missing consistent with them.
 
     Parameters
     ----------
@@ -278,6 +288,7 @@ def make_ssda903(
     header = _make_header(rng, n_children, collection_year, end)
     episodes = _make_episodes(rng, header, collection_year, end)
     planted: dict[str, int] = {}
+    others = other_tables(np.random.default_rng(seed + 1), header, episodes, collection_year)
     header = _plant_header(rng, header, defects, end, planted)
     episodes = _plant_episodes(rng, episodes, defects, planted)
     return SyntheticSSDA903(
@@ -287,6 +298,7 @@ def make_ssda903(
         seed=seed,
         planted=MappingProxyType(planted),
         disparity=MappingProxyType(disparity),
+        others=MappingProxyType(others),
     )
 
 
