@@ -8,7 +8,8 @@ import pytest
 
 from csc_mlflow import _codes as codes
 from csc_mlflow._groupings import ETHNIC_CODES, GROUPINGS
-from csc_mlflow.datasets import DEFECT_KINDS, make_ssda903
+from csc_mlflow.datasets import make_ssda903
+from csc_mlflow.datasets._ssda903 import EPISODE_DEFECTS, HEADER_DEFECTS
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
@@ -47,7 +48,7 @@ def test_clean_data_uses_the_years_code_lists_and_orders_dates(year: str) -> Non
 
 
 def test_planted_defects_are_exact() -> None:
-    wanted = {kind: 3 + i for i, kind in enumerate(DEFECT_KINDS)}
+    wanted = {kind: 3 + i for i, kind in enumerate(HEADER_DEFECTS + EPISODE_DEFECTS)}
     data = make_ssda903(3000, seed=5, defects=wanted)
     assert dict(data.planted) == wanted
     h, e = data.header, data.episodes

@@ -18,7 +18,8 @@ from mlflow import MlflowClient
 import csc_mlflow
 from csc_mlflow._cli import main
 from csc_mlflow._evidence import DataQualityPayload
-from csc_mlflow.datasets import DEFECT_KINDS, make_ssda903
+from csc_mlflow.datasets import make_ssda903
+from csc_mlflow.datasets._ssda903 import EPISODE_DEFECTS, HEADER_DEFECTS
 from csc_mlflow.exceptions import DataError, SuiteError
 from csc_mlflow.quality import load_suite, shipped_suites, validate_data, validate_frame
 
@@ -130,7 +131,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("kind", DEFECT_KINDS)
+@pytest.mark.parametrize("kind", HEADER_DEFECTS + EPISODE_DEFECTS)
 def test_each_planted_defect_is_found_and_nothing_else(kind: str) -> None:
     data = make_ssda903(3000, seed=8, defects={kind: 4})
     episodes = data.episodes.merge(

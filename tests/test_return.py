@@ -189,3 +189,20 @@ def test_no_count_of_one_to_five_leaves_in_evidence_or_output(tmp_path: Path) ->
     assert "c: a count of 1 to 5, withheld" in out
     for line in out.splitlines():
         assert not re.search(r"\s[1-5]\s+\d+\.\d\d\s", line), line
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [
+        ("review_code_for_age", "903-440"),
+        ("in_touch_without_activity", "903-345"),
+        ("missing_end_before_start", "903-567"),
+        ("single_adopter_as_couple", "903-514"),
+    ],
+)
+def test_each_planted_table_defect_is_found_exactly_and_nothing_else(kind: str, rule: str) -> None:
+    data = make_ssda903(10000, seed=8, defects={kind: 3})
+    assert data.planted[kind] == 3
+    result = validate_return(data.tables, collection="903", year="2024-25")
+    failed = {(r.rule, r.unexpected_count) for o in result.results for r in o.failed}
+    assert failed == {(rule, 3)}

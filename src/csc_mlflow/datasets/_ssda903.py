@@ -10,7 +10,7 @@ something true to find.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -41,7 +41,16 @@ EPISODE_DEFECTS: Final = (
     "missing_decom",
     "rec_without_dec",
 )
-DEFECT_KINDS: Final = HEADER_DEFECTS + EPISODE_DEFECTS
+TABLE_DEFECTS: Final = (
+    "review_code_for_age",
+    "in_touch_without_activity",
+    "missing_end_before_start",
+    "single_adopter_as_couple",
+)
+"""Defects in the other tables: PN0 for a child of 4 or over at the review (903-440); in
+touch (YES) with activity 0 (903-345); a missing episode ending before it starts (903-567);
+a single adopter (L0) coded as a couple MM (903-514)."""
+DEFECT_KINDS: Final = HEADER_DEFECTS + EPISODE_DEFECTS + TABLE_DEFECTS
 
 _ETHNIC_WEIGHTS: Final = {
     "WBRI": 0.64,
@@ -289,6 +298,7 @@ def make_ssda903(
     episodes = _make_episodes(rng, header, collection_year, end)
     planted: dict[str, int] = {}
     others = other_tables(np.random.default_rng(seed + 1), header, episodes, collection_year)
+    others = _plant_tables(rng, others, defects, planted)
     header = _plant_header(rng, header, defects, end, planted)
     episodes = _plant_episodes(rng, episodes, defects, planted)
     return SyntheticSSDA903(
@@ -624,6 +634,42 @@ def _conform(rng: np.random.Generator, frame: pd.DataFrame, year: str) -> pd.Dat
         PL_POST=pl_post,
         URN=urn,
     )
+
+
+def _plant_tables(
+    rng: np.random.Generator,
+    tables: dict[str, pd.DataFrame],
+    defects: Mapping[str, int],
+    planted: dict[str, int],
+) -> dict[str, pd.DataFrame]:
+    out = {name: frame.copy() for name, frame in tables.items()}
+    spoils: dict[str, tuple[str, Callable[[pd.DataFrame], np.ndarray], dict[str, str] | None]]
+    spoils = {
+        "review_code_for_age": (
+            "Reviews",
+            lambda f: (f["REVIEW"] >= f["DOB"] + pd.DateOffset(years=5)).to_numpy(),
+            {"REVIEW_CODE": "PN0"},
+        ),
+        "in_touch_without_activity": ("OC3", lambda f: (f["IN_TOUCH"] == "YES").to_numpy(),
+                                      {"ACTIV": "0"}),
+        "missing_end_before_start": ("Missing", lambda f: f["MIS_START"].notna().to_numpy(), None),
+        "single_adopter_as_couple": ("AD1", lambda f: f["CHILD"].notna().to_numpy(),
+                                     {"NB_ADOPTR": "1", "LS_ADOPTR": "L0", "SEX_ADOPTR": "MM"}),
+    }  # fmt: skip
+    for kind in TABLE_DEFECTS:
+        n = int(defects.get(kind, 0))
+        if n <= 0:
+            continue
+        table, eligible, values = spoils[kind]
+        frame = out[table]
+        rows, _ = _take(rng, rng.permutation(np.flatnonzero(eligible(frame))), n, kind)
+        if values is None:
+            frame.loc[rows, "MIS_END"] = frame.loc[rows, "MIS_START"] - pd.Timedelta(days=2)
+        else:
+            for column, value in values.items():
+                frame.loc[rows, column] = value
+        planted[kind] = n
+    return out
 
 
 def _take(
