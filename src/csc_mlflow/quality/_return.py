@@ -106,28 +106,18 @@ def validate_return(
             )
     results, not_run = [], []
     for suite in suites:
+        rules = len({r.rule for r in suite.rules})
         needed = [suite.table or ""] + [join_source(s)[0] for s in suite.join]
         absent = [t for t in needed if t not in every]
         if absent:
             where = "last year's return" if absent[0].endswith("_last") else "the return"
-            not_run.append(
-                NotRun(
-                    suite.ref,
-                    f"{where} has no {absent[0].removesuffix('_last')} table",
-                    len({r.rule for r in suite.rules}),
-                )
-            )
+            table = absent[0].removesuffix("_last")
+            not_run.append(NotRun(suite.ref, f"{where} has no {table} table", rules))
             continue
         assert suite.table is not None
         view = table_view(every, suite.table, suite.join)
         if view.empty:
-            not_run.append(
-                NotRun(
-                    suite.ref,
-                    f"the {suite.table} table has no rows",
-                    len({r.rule for r in suite.rules}),
-                )
-            )
+            not_run.append(NotRun(suite.ref, f"the {suite.table} table has no rows", rules))
             continue
         results.append(validate_frame(view, suite, block_on=block_on))
     return ReturnResult(name, year, tuple(results), tuple(not_run))
