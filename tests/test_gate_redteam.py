@@ -568,14 +568,14 @@ def test_concurrent_promotions_keep_every_ledger_entry(
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=one) for _ in range(4)]
+    threads = [threading.Thread(target=one) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
     found = history("rt-concurrent")
-    assert len(found.entries) == 4
+    assert len(found.entries) == 8
     assert found.problems == ()
 
 

@@ -217,13 +217,25 @@ class RegistryStore:
         """Write the head until it agrees with the entries (compare-and-set, retried).
 
         Every writer writes its entry before its head and checks after, so the last head
-        written is checked against every entry written before it.
+        written is checked against every entry written before it. Two writers creating the
+        head tag at once can meet the store's unique constraint (MLflow's upsert reads, then
+        inserts): the loser writes again in the next round.
         """
         for _ in range(_HEAD_ROUNDS):
             digests = _entry_digests(self.model_version(model, version).tags)
             head = _head_for(digests)
             text = json.dumps(head.to_json(), sort_keys=True)
-            self.client.set_model_version_tag(model, version, names.LEDGER_HEAD_TAG, text)
+            try:
+                self.client.set_model_version_tag(model, version, names.LEDGER_HEAD_TAG, text)
+            except Exception as exc:  # a store's upsert can lose a race (re-raised otherwise)
+                if (
+                    "UNIQUE" not in str(exc)
+                    and "unique" not in str(exc)
+                    and ("duplicate key" not in str(exc))
+                ):
+                    raise
+                time.sleep(0.05)
+                continue
             after = self.model_version(model, version).tags
             if sorted(_entry_digests(after)) == sorted(digests) and (
                 after.get(names.LEDGER_HEAD_TAG) == text
