@@ -77,12 +77,20 @@ def _call(raw: dict[str, Any]) -> Call:
     return Call(tables, raw["metadata"], raw["flagged"])
 
 
-def _typed(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, kinds: dict[str, str], *, lenient: bool = False) -> pd.DataFrame:
+    """The case's cells as the suite's kinds; dates as dd/mm/YYYY (``lenient``: the CIN
+    cases' other spellings too, which the CIN validator's rules parse themselves)."""
     out = frame.copy()
     for column in out.columns:
         kind = kinds.get(str(column), "text")
         if kind == "date":
-            out[column] = pd.to_datetime(out[column], format="%d/%m/%Y", errors="coerce")
+            parsed = pd.to_datetime(out[column], format="%d/%m/%Y", errors="coerce")
+            other = out[column].notna() & parsed.isna()  # a case's "17-06-2021"
+            if lenient and other.any():
+                parsed[other] = pd.to_datetime(
+                    out.loc[other, column], format="mixed", dayfirst=True, errors="coerce"
+                )
+            out[column] = parsed
         elif kind == "number":
             out[column] = pd.to_numeric(out[column], errors="coerce")
         else:
@@ -104,6 +112,14 @@ def _period(metadata: dict[str, Any]) -> tuple[pd.Timestamp, pd.Timestamp] | Non
     return first, last
 
 
+def _census_period(call: Call) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """A CIN case's census year: the year ending on its Header's ReferenceDate."""
+    header = call.tables.get("Header")
+    if header is None or "ReferenceDate" not in header or header.empty:
+        return None
+    return _period({"collection_end": header["ReferenceDate"].iloc[0]})
+
+
 def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
     """Labels of the suite table's rows that our ``rule`` flags on the call's tables (None:
     the call lacks the suite's table, so our rule would not run). A joined table the call
@@ -117,7 +133,10 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
         kinds.setdefault(source, {}).update(
             {src: suite.columns[dst] for src, dst in columns.items() if dst in suite.columns}
         )
-    tables = {name: _typed(frame, kinds[name]) for name, frame in call.tables.items()}
+    lenient = suite.name.startswith("cin/")
+    tables = {
+        name: _typed(frame, kinds[name], lenient=lenient) for name, frame in call.tables.items()
+    }
     kinds = dict(suite.columns)
     targets = {name for columns in suite.join.values() for name in columns.values()}
     for column, kind in suite.columns.items():  # columns the case does not set are blank
@@ -126,16 +145,21 @@ def our_flags(suite: Suite, rule: str, call: Call) -> list[str] | None:
     for spec, columns in suite.join.items():  # a table the case leaves out has no rows
         source = join_source(spec)[0]
         if source not in tables:
-            tables[source] = pd.DataFrame(columns=["CHILD", *columns], dtype=object)
+            keys = [] if source == "Header" else list(suite.key)
+            tables[source] = pd.DataFrame(columns=[*keys, *columns], dtype=object)
         for column in columns:  # and a column it leaves out is blank
             if column not in tables[source] and not spec.endswith("@count"):
                 tables[source][column] = None
-    view = table_view(tables, suite.table, suite.join)
+    for column in suite.key:  # a key column the case leaves out is blank
+        if column not in tables[suite.table]:
+            tables[suite.table][column] = None
+    view = table_view(tables, suite.table, suite.join, suite.key)
     if view.empty:
         return []
     only = dataclasses.replace(suite, rules=tuple(r for r in suite.rules if r.rule == rule))
     labels = list(view.index)
-    prepared = prepare(view.reset_index(drop=True), only, period=_period(call.metadata))
+    period = _period(call.metadata) or _census_period(call)
+    prepared = prepare(view.reset_index(drop=True), only, period=period)
     rows = complete_rows(prepared, only)
     return sorted(str(labels[i]) for i in rows)
 

@@ -157,3 +157,83 @@ SSDA903_DATES: Final = frozenset(
     {"DOB", "MC_DOB", "DECOM", "DEC", "REVIEW", "DUC", "DATE_INT", "DATE_MATCH", "DATE_PLACED",
      "DATE_PLACED_CEASED", "MIS_START", "MIS_END"}
 )  # fmt: skip
+
+CIN_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "Header": ("Collection", "Year", "ReferenceDate", "SourceLevel", "LEA", "SoftwareCode"),
+    "ChildIdentifiers": (
+        "LAchildID",
+        "UPN",
+        "FormerUPN",
+        "UPNunknown",
+        "PersonBirthDate",
+        "ExpectedPersonBirthDate",
+        "GenderCurrent",
+        "Sex",
+        "PersonDeathDate",
+    ),
+    "ChildCharacteristics": ("LAchildID", "Ethnicity"),
+    "Disabilities": ("LAchildID", "Disability"),
+    "CINdetails": (
+        "LAchildID",
+        "CINdetailsID",
+        "CINreferralDate",
+        "ReferralSource",
+        "PrimaryNeedCode",
+        "CINclosureDate",
+        "ReasonForClosure",
+        "DateOfInitialCPC",
+        "ReferralNFA",
+    ),
+    "Assessments": (
+        "LAchildID",
+        "CINdetailsID",
+        "AssessmentID",
+        "AssessmentActualStartDate",
+        "AssessmentInternalReviewDate",
+        "AssessmentAuthorisationDate",
+        "AssessmentFactors",
+    ),
+    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
+    "Section47": (
+        "LAchildID",
+        "CINdetailsID",
+        "S47ActualStartDate",
+        "InitialCPCtarget",
+        "DateOfInitialCPC",
+        "ICPCnotRequired",
+    ),
+    "ChildProtectionPlans": (
+        "LAchildID",
+        "CINdetailsID",
+        "CPPID",
+        "CPPstartDate",
+        "CPPendDate",
+        "InitialCategoryOfAbuse",
+        "LatestCategoryOfAbuse",
+        "NumberOfPreviousCPP",
+    ),
+    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
+}
+"""Each table of a CIN census and its columns, as the DfE validator names them."""
+
+CIN_DATES: Final = frozenset(
+    {
+        "ReferenceDate",
+        "PersonBirthDate",
+        "ExpectedPersonBirthDate",
+        "PersonDeathDate",
+        "CINreferralDate",
+        "CINclosureDate",
+        "DateOfInitialCPC",
+        "AssessmentActualStartDate",
+        "AssessmentInternalReviewDate",
+        "AssessmentAuthorisationDate",
+        "CINPlanStartDate",
+        "CINPlanEndDate",
+        "S47ActualStartDate",
+        "InitialCPCtarget",
+        "CPPstartDate",
+        "CPPendDate",
+        "CPPreviewDate",
+    }
+)

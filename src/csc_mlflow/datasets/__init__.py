@@ -6,6 +6,14 @@
 ['CHILD', 'DOB', 'ETHNIC']
 """
 
+from csc_mlflow.datasets._cin import CIN_DEFECT_KINDS, SyntheticCIN, make_cin_census
 from csc_mlflow.datasets._ssda903 import DEFECT_KINDS, SyntheticSSDA903, make_ssda903
 
-__all__ = ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
+__all__ = [
+    "CIN_DEFECT_KINDS",
+    "DEFECT_KINDS",
+    "SyntheticCIN",
+    "SyntheticSSDA903",
+    "make_cin_census",
+    "make_ssda903",
+]

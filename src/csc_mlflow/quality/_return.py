@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from csc_mlflow._codes import CIN_COLUMNS, SSDA903_TABLES
 from csc_mlflow.exceptions import DataError
 from csc_mlflow.quality._suite import Suite, load_suite, shipped_suites
 from csc_mlflow.quality._validate import DataQualityResult, validate_frame
@@ -23,7 +24,7 @@ from csc_mlflow.quality._views import join_source, table_view
 __all__ = ["COLLECTIONS", "ReturnResult", "return_suites", "validate_return"]
 
 COLLECTIONS: Final = {"903": "ssda903", "ssda903": "ssda903", "cin": "cin"}
-REQUIRED: Final = {"ssda903": ("Header", "Episodes"), "cin": ()}
+REQUIRED: Final = {"ssda903": ("Header", "Episodes"), "cin": ("ChildIdentifiers",)}
 """Tables without which a return is not a return: validating stops with an error."""
 
 
@@ -94,7 +95,7 @@ def validate_return(
     """
     suites = return_suites(collection, year)
     name = COLLECTIONS[collection.lower()]
-    known = _known_tables(suites)
+    known = _known_tables(suites) | set(CIN_COLUMNS if name == "cin" else SSDA903_TABLES)
     every = dict(_checked(tables, known, ""))
     every.update(_checked(last_year or {}, known, "_last"))
     for table in REQUIRED[name]:
@@ -115,7 +116,7 @@ def validate_return(
             not_run.append(NotRun(suite.ref, f"{where} has no {table} table", rules))
             continue
         assert suite.table is not None
-        view = table_view(every, suite.table, suite.join)
+        view = table_view(every, suite.table, suite.join, suite.key)
         if view.empty:
             not_run.append(NotRun(suite.ref, f"the {suite.table} table has no rows", rules))
             continue

@@ -32,6 +32,7 @@ SUITE_KEYS: Final = (
     "collection_year",
     "description",
     "table",
+    "key",
     "join",
     "columns",
     "derived",
@@ -55,6 +56,9 @@ DERIVATIONS: Final = (
     "next_value",
     "rows_of_child",
     "values_of_child",
+    "blank_rows_of_child",
+    "group_of",
+    "weekday",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -70,7 +74,11 @@ February); ``previous_value`` and ``next_value`` a column of the child's episode
 after (in start order: ``DECOM``, or the table's own start date), given ``[column, child]``;
 ``rows_of_child`` how many of the child's rows have the row's value of a column, and
 ``values_of_child`` every value the child has in a column (``|V3|V4|``), given ``[column,
-child]``. Derived columns are computed in order, so one may use those above it."""
+child]``; ``blank_rows_of_child`` how many of the child's rows have a column blank, given
+``[column, child]``; ``group_of`` one key made of two columns (a CIN episode:
+``[LAchildID, CINdetailsID]``), for the rules within a group;
+``weekday`` the day of the week of a date (0 Monday to 6 Sunday), given ``[column]``.
+Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
 Severity = Literal["error", "query"]
@@ -112,6 +120,10 @@ class Suite:
     example_row: Mapping[str, Any] = field(default_factory=dict)
     table: str | None = None
     """The return's table the suite validates (``Episodes``): one result row per table row."""
+    key: tuple[str, ...] = ("CHILD",)
+    """The columns that tie a row to the rows of other tables: the child (``CHILD``,
+    ``LAchildID``), then a CIN episode (``CINdetailsID``). A joined table is matched on the key
+    columns it has; a table with none (the CIN Header) gives its first row to every row."""
     join: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Columns of other tables of the return joined on the child, as ``{table: {column: name
     in the view}}`` (``Header: [DOB]`` in YAML, or ``Header: {DOB: HEADER_DOB}`` to rename):
@@ -312,6 +324,8 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
             )
         how, args = next(iter(spec.items()))
         wanted = 0 if how.startswith("collection_") else 2
+        if how == "weekday" and isinstance(args, list) and len(args) == 1:
+            args = [args[0], ""]
         if not isinstance(args, list) or len(args) != wanted:
             raise SuiteError(
                 f"{source}: derived.{column}.{how}: expected "
@@ -321,6 +335,17 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
         args = [str(a) for a in args] + ["", ""]
         derived[str(column)] = (how, args[0], args[1])
     table, join = _check_view(data, source, columns)
+    key = data.get("key", ["CHILD"])
+    if not isinstance(key, list) or not key or not all(isinstance(k, str) for k in key):
+        raise SuiteError(
+            f"{source}: key: expected a list of columns, e.g. [LAchildID, CINdetailsID]",
+            key=str(source),
+        )
+    if "key" in data and any(k not in columns for k in key):
+        missing = next(k for k in key if k not in columns)
+        raise SuiteError(
+            f"{source}: key: column {missing!r} is not declared under columns:", key=str(source)
+        )
     classes = expectation_classes()
     rules = []
     for index, entry in enumerate(data["expectations"]):
@@ -337,6 +362,7 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
         source=source,
         example_row=data.get("example_row") or {},
         table=table,
+        key=tuple(key),
         join=join,
     )
 

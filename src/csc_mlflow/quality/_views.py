@@ -5,7 +5,7 @@ column. Each is named in a suite's ``derived:`` block and tested in ``tests/test
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Final
 
@@ -35,29 +35,39 @@ def table_view(
     tables: Mapping[str, pd.DataFrame],
     table: str,
     join: Mapping[str, Mapping[str, str]],
-    child: str = "CHILD",
+    key: Sequence[str] = ("CHILD",),
 ) -> pd.DataFrame:
     """``table`` with, on every row, the facts of the same child from other tables.
 
     ``join`` maps a source to ``{column: name in the view}``. Sources: ``Header`` (the child's
     first row of that table), ``Episodes_last@latest`` (the child's row with the latest date of
     ``LATEST_BY``), ``OC3@count`` (``{rows: NAME}``: how many rows the child has there, 0 for
-    none). The view keeps ``table``'s index and rows, one for one: a rule's verdict on a view
-    row is its verdict on the table row.
+    none). A source is matched on the columns of ``key`` it has (``LAchildID``, then
+    ``CINdetailsID`` for a CIN episode's modules); one with none of them (the CIN Header) gives
+    its first row to every row. The view keeps ``table``'s index and rows, one for one: a
+    rule's verdict on a view row is its verdict on the table row.
     """
     base = tables[table]
+    for column in key if join else ():
+        if column not in base.columns:
+            raise DataError(f"table {table} has no {column!r} column", column=column)
     view = base.copy(deep=False)
     for spec, columns in join.items():
         source, how = join_source(spec)
         other = tables[source]
-        for column in (child, *([] if how == "count" else columns)):
+        on = [k for k in key if k in other.columns]
+        for column in [] if how == "count" else columns:
             if column not in other.columns:
                 raise DataError(
                     f"table {source} has no {column!r} column; the {table} rules need it",
                     column=column,
                 )
-        if child not in base.columns:
-            raise DataError(f"table {table} has no {child!r} column", column=child)
+        if not on and source.removesuffix("_last") != "Header":
+            raise DataError(
+                f"table {source} has none of the key columns {', '.join(key)}; the {table} "
+                "rules join it on them",
+                column=key[0],
+            )
         clash = [n for n in columns.values() if n in view.columns]
         if clash:
             raise DataError(
@@ -66,19 +76,27 @@ def table_view(
                 column=clash[0],
             )
         if how == "count":
-            counts = other.groupby(child).size()
+            counts = other.groupby(on).size().rename("_count")
+            found = view[on].join(counts, on=on)["_count"] if on else len(other)
             for name in columns.values():
-                view[name] = base[child].map(counts).fillna(0).astype("int64")
+                view[name] = pd.Series(found, index=view.index).fillna(0).astype("int64")
+            continue
+        if not on:  # one row for the whole return (the CIN Header)
+            for column, name in columns.items():
+                value = other[column].iloc[0] if len(other) else None
+                view[name] = pd.Series(
+                    [value] * len(view), index=view.index, dtype=other[column].dtype
+                )
             continue
         if how == "latest":
-            key = LATEST_BY[source.removesuffix("_last")]
-            order = pd.to_datetime(other[key]).rename("_order")
+            order_by = LATEST_BY[source.removesuffix("_last")]
+            order = pd.to_datetime(other[order_by]).rename("_order")
             rows = other.assign(_order=order).sort_values("_order", kind="stable")
-            rows = rows.drop_duplicates(child, keep="last")
+            rows = rows.drop_duplicates(on, keep="last")
         else:
-            rows = other.drop_duplicates(child, keep="first")
-        facts = rows.set_index(child)[list(columns)].rename(columns=dict(columns))
-        view = view.join(facts, on=child)
+            rows = other.drop_duplicates(on, keep="first")
+        facts = rows.set_index(on)[list(columns)].rename(columns=dict(columns))
+        view = view.join(facts, on=on)
     return view
 
 
@@ -124,6 +142,13 @@ def derive(
             .transform("size")
             .where(frame[first].notna())
         )
+    if how == "blank_rows_of_child":
+        blank = frame[first].isna().astype("int64")
+        return blank.groupby(frame[second], dropna=False).transform("sum")
+    if how == "group_of":
+        return frame[first].astype("string") + "|" + frame[second].astype("string")
+    if how == "weekday":
+        return pd.to_datetime(frame[first]).dt.day_of_week.astype("float64")
     if how == "values_of_child":
         return _values_of_child(frame, column=first, child=second)
     if how == "years_later":
