@@ -130,7 +130,7 @@ def test_cli_validates_a_return_folder_and_prints_counts_only(tmp_path: Path) ->
     assert ok.exit_code == 0, ok.output
     missing = runner.invoke(main, ["dq", "validate", str(clean)])
     assert missing.exit_code == 2
-    assert "give --collection 903 and --year" in missing.output
+    assert "give --collection (903 or cin) and --year" in missing.output
 
 
 @pytest.mark.parametrize(("seed", "year"), [(21, "2023-24"), (22, "2024-25"), (23, "2025-26")])

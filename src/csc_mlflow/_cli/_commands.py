@@ -174,10 +174,10 @@ def dq() -> None:
 )
 @click.option(
     "--collection",
-    type=click.Choice(["903"]),
-    help="For a return folder: the collection (903).",
+    type=click.Choice(["903", "cin"]),
+    help="For a whole return: 903 (a folder of CSV files) or cin (the census XML).",
 )
-@click.option("--year", help="For a return folder: the collection year (2024-25).")
+@click.option("--year", help="For a whole return: the collection year (2024-25).")
 @click.option(
     "--last-year",
     "last_year",
@@ -201,9 +201,10 @@ def dq_validate(
     """Validate DATA against the DfE rules; exit 3 if a blocking rule fails.
 
     DATA is a return folder (the DfE CSV files of an SSDA903 return, one per table; give
-    --collection and --year) or one CSV file (give --suite).
+    --collection 903 and --year), a CIN census XML file (or a folder holding one; give
+    --collection cin and --year) or one CSV file (give --suite).
     """
-    if Path(data).is_dir():
+    if Path(data).is_dir() or collection == "cin" or data.lower().endswith(".xml"):
         _validate_return(data, collection, year, last_year, block_on, as_json)
         return
     if suite is None:
@@ -256,15 +257,25 @@ def _validate_return(
     as_json: bool,
 ) -> None:
     from csc_mlflow.quality._log import payload
+    from csc_mlflow.quality._read_cin import read_cin_census
     from csc_mlflow.quality._read_return import read_return
     from csc_mlflow.quality._return import validate_return
 
     if collection is None or year is None:
+        kind = "a CIN census" if folder.lower().endswith(".xml") else "a return folder"
         raise click.UsageError(
-            f"{folder} is a return folder: give --collection 903 and --year (e.g. 2024-25)"
+            f"{folder} is {kind}: give --collection (903 or cin) and --year (e.g. 2024-25)"
         )
-    tables = read_return(folder)
-    previous = read_return(last_year) if last_year else None
+    if collection == "cin":
+        if last_year:
+            raise click.UsageError(
+                "--last-year: no shipped CIN census rule compares years; leave it out"
+            )
+        tables = read_cin_census(_census_file(Path(folder)))
+        previous = None
+    else:
+        tables = read_return(folder)
+        previous = read_return(last_year) if last_year else None
     result = validate_return(
         tables, collection=collection, year=year, last_year=previous, block_on=block_on
     )
@@ -293,6 +304,19 @@ def _validate_return(
             click.echo(f"\nnot run: {skipped.suite} ({skipped.rules} rules): {skipped.reason}")
     if result.status == "failed":
         blocked()
+
+
+def _census_file(path: Path) -> Path:
+    """The CIN census XML: ``path`` itself, or the one .xml file in the folder ``path``."""
+    if not path.is_dir():
+        return path
+    found = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml")
+    if len(found) != 1:
+        raise click.UsageError(
+            f"{path}: expected one CIN census .xml file in the folder; found {len(found)}. "
+            "Give the file itself."
+        )
+    return found[0]
 
 
 @click.command()

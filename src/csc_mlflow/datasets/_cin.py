@@ -154,7 +154,7 @@ def _upn(number: int) -> str:
 
 def _weekday(day: pd.Timestamp) -> pd.Timestamp:
     """The day itself, or the Monday after a weekend."""
-    return day + pd.Timedelta(days=(7 - day.dayofweek) % 7 if day.dayofweek >= 5 else 0)
+    return day + pd.Timedelta(days=(7 - day.day_of_week) % 7 if day.day_of_week >= 5 else 0)
 
 
 def make_cin_census(
