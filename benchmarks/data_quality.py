@@ -53,7 +53,7 @@ def whole_return(children: int, repeat: int) -> None:
     )
 
     def views() -> list:
-        return [prepare(table_view(tables, str(s.table), s.join), s) for s in suites]
+        return [prepare(table_view(tables, str(s.table), s.join, s.key), s) for s in suites]
 
     prepared = views()
     compiled = [gx_suite(s) for s in suites]

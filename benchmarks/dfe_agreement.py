@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,7 +32,7 @@ from csc_mlflow.datasets import make_ssda903
 from csc_mlflow.quality._suite import load_suite
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
 
-REFERENCE = ("csc-validator-be-903==0.1.17",)
+REFERENCE = ("csc-validator-be-903==0.1.17", "csc-validator-be-cin==0.1.13")
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 EPISODE_COLUMNS = [
     "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
@@ -87,9 +88,10 @@ def edge_cases(header: pd.DataFrame, episodes: pd.DataFrame, seed: int) -> None:
     episodes.loc[rows(episodes, 2), "RNE"] = None
 
 
-def our_flags(frame: pd.DataFrame, ref: str) -> dict[str, set[int]]:
-    """Rule id -> the row positions our suite flags (dev only: COMPLETE result format)."""
-    suite = load_suite(ref)
+def our_flags(frame: pd.DataFrame, ref: Any) -> dict[str, set[int]]:
+    """Rule id -> the row positions our suite (a reference or a loaded suite) flags (dev
+    only: COMPLETE result format)."""
+    suite = load_suite(ref) if isinstance(ref, str) else ref
     prepared = prepare(frame.reset_index(drop=True), suite)
     context = gx_context()
     batch = (
@@ -116,8 +118,17 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=3000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--venv", type=Path, default=Path(".refvenv"))
+    parser.add_argument("--collection", choices=["903", "cin"], default="903")
     args = parser.parse_args()
     python = reference_python(args.venv)
+    if args.collection == "cin":
+        from _dfe_agreement_cin import run
+
+        if args.year == "2024-25" and "--year" not in sys.argv:
+            args.year = "2025-26"
+        shared, agree, disagreements, documented = run(args, python, our_flags)
+        report(shared, agree, disagreements, documented)
+        return
     year_end = "20" + args.year[-2:]
     shared = agree = 0
     disagreements: dict[str, list[str]] = {}
@@ -189,6 +200,13 @@ def main() -> None:
         for r in load_suite(f"ssda903/{table}@{args.year}").rules
         if r.reference_note
     }
+    report(shared, agree, disagreements, documented)
+
+
+def report(
+    shared: int, agree: int, disagreements: dict[str, list[str]], documented: set[str]
+) -> None:
+    """Print each disagreeing rule, then ``shared, agree, disagree``."""
     for rule, lines in sorted(disagreements.items()):
         label = (
             " (documented reference difference, see docs/rules.md)" if rule in documented else ""
