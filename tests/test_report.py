@@ -327,10 +327,10 @@ def test_every_readme_command_runs_as_written(
     import shlex
     import shutil
 
-    from csc_mlflow.datasets import make_ssda903
+    from csc_mlflow.datasets import make_cin_census, make_ssda903
 
     commands = _readme_commands()
-    assert len(commands) == 13
+    assert len(commands) == 14
     work = Path.cwd()
     shutil.copy(REPO / "examples" / "governance.yaml", work / "governance.yaml")
     shutil.copytree(REPO / "examples" / "ethics", work / "ethics", dirs_exist_ok=True)
@@ -338,6 +338,7 @@ def test_every_readme_command_runs_as_written(
     data.header.to_csv(work / "header.csv", index=False, date_format="%d/%m/%Y")
     data.episodes.to_csv(work / "episodes.csv", index=False, date_format="%d/%m/%Y")
     data.write_return(work / "return")
+    make_cin_census(300, seed=2).write_xml(work / "census.xml")
     fresh = tmp_path / "new-project"
     fresh.mkdir()
     (fresh / "governance.yaml").write_text(
