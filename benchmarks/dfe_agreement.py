@@ -31,6 +31,7 @@ import pandas as pd
 from csc_mlflow.datasets import make_ssda903
 from csc_mlflow.quality._suite import load_suite
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
+from csc_mlflow.quality._views import table_view
 
 REFERENCE = ("csc-validator-be-903==0.1.17", "csc-validator-be-cin==0.1.13")
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
@@ -57,6 +58,7 @@ def edge_cases(header: pd.DataFrame, episodes: pd.DataFrame, seed: int) -> None:
         return rng.choice(frame.index.to_numpy(), size=n, replace=False)
 
     header.loc[rows(header, 3), "SEX"] = None
+    header.loc[rows(header, 6), "MOTHER"] = None  # 393: a girl looked after, mother not given
     header.loc[rows(header, 3), "ETHNIC"] = None
     for value in ("A12345678901B", "A1234567890123", "UN6", "UN1", "UN1", "I12345678901", "12"):
         header.loc[rows(header, 1), "UPN"] = value
@@ -153,6 +155,9 @@ def main() -> None:
         header, episodes = data.header.copy(), data.episodes.copy()
         edge_cases(header, episodes, seed)
         ours = {**our_flags(header, f"ssda903/header@{args.year}")}
+        both = load_suite(f"ssda903/header_episodes@{args.year}")
+        tables = {"Header": header, "Episodes": episodes}
+        ours.update(our_flags(table_view(tables, "Header", both.join, both.key), both))
         ours_by_table = {"Header": ours}
         dob = header.drop_duplicates("CHILD").set_index("CHILD")["DOB"]
         with_dob = episodes.assign(DOB=episodes["CHILD"].map(dob))
@@ -196,7 +201,7 @@ def main() -> None:
                 )
     documented = {
         r.rule
-        for table in ("header", "episodes")
+        for table in ("header", "episodes", "header_episodes")
         for r in load_suite(f"ssda903/{table}@{args.year}").rules
         if r.reference_note
     }

@@ -140,3 +140,29 @@ def test_a_view_names_the_column_that_clashes() -> None:
     frame = pd.DataFrame({"CHILD": ["a"], "DOB": [None]})
     with pytest.raises(DataError, match="column 'DOB' exists in both; name it apart"):
         table_view({"OC2": frame, "Header": frame}, "OC2", {"Header": {"DOB": "DOB"}})
+
+
+def test_a_view_lists_each_childs_values_of_another_table() -> None:
+    header = pd.DataFrame({"CHILD": ["a", "b", "c"]})
+    episodes = _episodes(CHILD=["a", "a", "b", "a"], LS=["V3", "C2", None, "V3"])
+    view = table_view(
+        {"Header": header, "Episodes": episodes}, "Header", {"Episodes@values": {"LS": "LSV"}}
+    )
+    assert view["LSV"].tolist() == ["|C2|V3|", "|?|", "||"]  # ? a blank, || no rows
+
+
+def test_blank_rows_group_and_weekday_derivations() -> None:
+    frame = pd.DataFrame(
+        {"LAchildID": ["a", "a", "a", "b"], "CINdetailsID": ["1", "1", "2", "1"],
+         "END": pd.to_datetime([None, None, None, "2024-06-01"])}
+    )  # fmt: skip
+    group = derive(frame, "group_of", "LAchildID", "CINdetailsID", END)
+    assert group.tolist() == ["a|1", "a|1", "a|2", "b|1"]
+    blank = derive(frame.assign(G=group), "blank_rows_of_child", "END", "G", END)
+    assert blank.tolist() == [2, 2, 1, 0]
+    by_child = derive(frame, "blank_rows_of_child", "END", "LAchildID", END)
+    assert by_child.tolist() == [3, 3, 3, 0]
+    days = pd.DataFrame({"D": pd.to_datetime(["2024-06-01", "2024-06-03", None])})
+    weekday = derive(days, "weekday", "D", "", END)  # a Saturday, a Monday, blank
+    assert weekday.tolist()[:2] == [5.0, 0.0]
+    assert np.isnan(weekday.iloc[2])

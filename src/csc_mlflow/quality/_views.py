@@ -42,9 +42,11 @@ def table_view(
     ``join`` maps a source to ``{column: name in the view}``. Sources: ``Header`` (the child's
     first row of that table), ``Episodes_last@latest`` (the child's row with the latest date of
     ``LATEST_BY``), ``OC3@count`` (``{rows: NAME}``: how many rows the child has there, 0 for
-    none). A source is matched on the columns of ``key`` it has (``LAchildID``, then
-    ``CINdetailsID`` for a CIN episode's modules); one with none of them (the CIN Header) gives
-    its first row to every row. The view keeps ``table``'s index and rows, one for one: a
+    none), ``Episodes@values`` (``{LS: NAME}``: every value the child has there, sorted, as
+    ``|C2|V3|``; ``?`` for a blank, ``||`` for no rows). A source is matched on the columns of
+    ``key`` it has (``LAchildID``, then ``CINdetailsID`` for a CIN episode's modules); one with
+    none of them (the CIN Header) gives its first row to every row. The view keeps ``table``'s
+    index and rows, one for one: a
     rule's verdict on a view row is its verdict on the table row.
     """
     base = tables[table]
@@ -81,6 +83,12 @@ def table_view(
             for name in columns.values():
                 view[name] = pd.Series(found, index=view.index).fillna(0).astype("int64")
             continue
+        if how == "values":
+            for column, name in columns.items():
+                found = _values_by_key(other, on, column).rename(name)
+                view = view.join(found, on=on)
+                view[name] = view[name].fillna("||").astype(object)
+            continue
         if not on:  # one row for the whole return (the CIN Header)
             for column, name in columns.items():
                 value = other[column].iloc[0] if len(other) else None
@@ -98,6 +106,17 @@ def table_view(
         facts = rows.set_index(on)[list(columns)].rename(columns=dict(columns))
         view = view.join(facts, on=on)
     return view
+
+
+def _values_by_key(other: pd.DataFrame, on: list[str], column: str) -> pd.Series:
+    """Every value of ``column`` per key, as ``|A|B|`` (``?`` a blank): a presence table of
+    keys by value, joined value by value (codes are few), no loop over children."""
+    values = other[column].astype("string").fillna("?")
+    present = pd.crosstab([other[k] for k in on], values) > 0
+    joined = pd.Series("|", index=present.index, dtype=object)
+    for value in sorted(present.columns):
+        joined = joined + present[value].map({True: f"{value}|", False: ""})
+    return joined
 
 
 def collection_end(year: str | None) -> pd.Timestamp | None:
