@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from csc_mlflow._codes import UNREADABLE_SUFFIX
 from csc_mlflow.quality._suite import Rule, Suite, load_suite, shipped_suites
 from csc_mlflow.quality._validate import prepare
 from csc_mlflow.quality._views import join_source, table_view
@@ -90,6 +91,8 @@ def _typed(frame: pd.DataFrame, kinds: dict[str, str], *, lenient: bool = False)
                 parsed[other] = pd.to_datetime(
                     out.loc[other, column], format="mixed", dayfirst=True, errors="coerce"
                 )
+            text = out[column].map(lambda v: None if v is None else str(v).strip() or None)
+            out[f"{column}{UNREADABLE_SUFFIX}"] = (text.notna() & parsed.isna()).astype("int64")
             out[column] = parsed
         elif kind == "number":
             out[column] = pd.to_numeric(out[column], errors="coerce")

@@ -300,7 +300,7 @@ def test_logged_datasets_are_validated_with_evidence(tracking: str, tmp_path: Pa
     assert found.tags["csc.dq.header.status"] == "failed"
     assert found.tags["csc.dq.episodes.status"] == "passed"
     assert found.metrics["csc.dq.header.rules_failed"] == 1
-    assert found.metrics["csc.dq.header.rules_evaluated"] == 11
+    assert found.metrics["csc.dq.header.rules_evaluated"] == 12
     status = csc_mlflow.get_status(run.info.run_id)
     assert status.verified
     assert status.status == "failed"

@@ -206,3 +206,35 @@ def test_each_planted_table_defect_is_found_exactly_and_nothing_else(kind: str, 
     result = validate_return(data.tables, collection="903", year="2024-25")
     failed = {(r.rule, r.unexpected_count) for o in result.results for r in o.failed}
     assert failed == {(rule, 3)}
+
+
+def test_a_date_a_rule_judges_is_kept_for_the_rule_and_others_stop_the_reading(
+    tmp_path: Path,
+) -> None:
+    data = make_ssda903(400, seed=12)
+    folder = data.write_return(tmp_path / "r")
+    episodes = (folder / "episodes.csv").read_text().splitlines()
+    closed = [i for i, line in enumerate(episodes) if i and line.split(",")[7]]
+    for i in closed[:7]:  # 903-147: seven DECs that are not dates
+        cells = episodes[i].split(",")
+        cells[7] = "31/02/2024" if i % 2 else "2024-13-01"
+        episodes[i] = ",".join(cells)
+    (folder / "episodes.csv").write_text("\n".join(episodes) + "\n")
+    tables = read_return(folder)
+    assert int(tables["Episodes"]["DEC__unreadable"].sum()) == 7
+    result = validate_return(tables, collection="903", year="2024-25")
+    failed = {r.rule: r.unexpected_count for o in result.results for r in o.failed}
+    assert failed["903-147"] == 7
+    out = CliRunner().invoke(
+        main, ["dq", "validate", str(folder), "--collection", "903", "--year", "2024-25"]
+    )
+    assert out.exit_code == 3
+    assert re.search(r"903-147\s+error\s+FAIL\s+\d+\s+7\s", out.output)
+    assert "31/02/2024" not in out.output
+    header = (folder / "header.csv").read_text().splitlines()
+    cells = header[1].split(",")
+    cells[2] = "31/02/2010"  # DOB: no rule judges an unreadable one, so reading stops
+    header[1] = ",".join(cells)
+    (folder / "header.csv").write_text("\n".join(header) + "\n")
+    with pytest.raises(DataError, match=r"header.csv: column 'DOB' has some values that are not"):
+        read_return(folder)

@@ -237,3 +237,18 @@ CIN_DATES: Final = frozenset(
         "CPPreviewDate",
     }
 )
+
+UNREADABLE_DATE_RULES: Final = {
+    ("Header", "MC_DOB"): "903-171",
+    ("Episodes", "DEC"): "903-147",
+    ("UASC", "DUC"): "903-104",
+    ("AD1", "DATE_INT"): "903-112",
+    ("AD1", "DATE_MATCH"): "903-113",
+    ("PlacedAdoption", "DATE_PLACED"): "903-115",
+    ("PlacedAdoption", "DATE_PLACED_CEASED"): "903-116",
+    ("Missing", "MIS_END"): "903-1005",
+}
+"""The SSDA903 date columns with a DfE rule for a value that is not a date: reading a return
+keeps such a cell (blank, with ``<column>__unreadable`` set) for the rule to count, where any
+other unreadable date stops the reading."""
+UNREADABLE_SUFFIX: Final = "__unreadable"

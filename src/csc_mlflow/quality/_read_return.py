@@ -7,7 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from csc_mlflow._codes import SSDA903_DATES, SSDA903_TABLES
+from csc_mlflow._codes import (
+    SSDA903_DATES,
+    SSDA903_TABLES,
+    UNREADABLE_DATE_RULES,
+    UNREADABLE_SUFFIX,
+)
 from csc_mlflow.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -35,7 +40,10 @@ def read_return(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Every SSDA903 table of the CSV files in ``folder``, keyed by table name.
 
     Raises :class:`DataError` naming the file: not a folder, no CSV files, a file that is no
-    SSDA903 table, two files of one table, or a date that is not ``dd/mm/YYYY``.
+    SSDA903 table, two files of one table, or a date that is not ``dd/mm/YYYY`` in a column
+    no DfE rule judges. Where a rule judges it (903-147 for a DEC that is not a date, see
+    ``UNREADABLE_DATE_RULES``), the cell is kept blank and marked in ``<column>__unreadable``,
+    so the rule counts it.
     """
     import pandas as pd
 
@@ -60,15 +68,22 @@ def read_return(folder: str | Path) -> dict[str, pd.DataFrame]:
                 f"{path}: a second {table} table (the first is {origin[table].name}); keep one",
                 path=path,
             )
-        for column in frame.columns:
+        for column in list(frame.columns):
             if column in SSDA903_DATES:
-                frame[column] = _dates(path, str(column), frame[column])
+                kept = (table, str(column)) in UNREADABLE_DATE_RULES
+                frame[column], unreadable = _dates(path, str(column), frame[column], keep=kept)
+                if kept:
+                    frame[f"{column}{UNREADABLE_SUFFIX}"] = unreadable
         tables[table] = frame
         origin[table] = path
     return tables
 
 
-def _dates(path: Path, column: str, values: pd.Series) -> pd.Series:
+def _dates(
+    path: Path, column: str, values: pd.Series, *, keep: bool = False
+) -> tuple[pd.Series, pd.Series]:
+    """The column as dates, and which cells held text that is not a date (``keep``: kept
+    blank for the rule; otherwise an error naming the file and column, never the value)."""
     import pandas as pd
 
     text = values.str.strip()
@@ -76,12 +91,13 @@ def _dates(path: Path, column: str, values: pd.Series) -> pd.Series:
     iso = parsed.isna() & text.notna()
     if iso.any():
         parsed[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
-    bad = int((parsed.isna() & text.notna() & text.ne("")).sum())
-    if bad:
+    unreadable = parsed.isna() & text.notna() & text.ne("")
+    bad = int(unreadable.sum())
+    if bad and not keep:
         raise DataError(
             f"{path}: column {column!r} has {'some' if bad <= 5 else bad} values that are not "
             "dates (expected dd/mm/YYYY); correct them and validate again",
             path=path,
             column=column,
         )
-    return parsed
+    return parsed, unreadable.astype("int64")

@@ -59,6 +59,7 @@ DERIVATIONS: Final = (
     "blank_rows_of_child",
     "group_of",
     "weekday",
+    "unreadable_date",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -77,7 +78,9 @@ after (in start order: ``DECOM``, or the table's own start date), given ``[colum
 child]``; ``blank_rows_of_child`` how many of the child's rows have a column blank, given
 ``[column, child]``; ``group_of`` one key made of two columns (a CIN episode:
 ``[LAchildID, CINdetailsID]``), for the rules within a group;
-``weekday`` the day of the week of a date (0 Monday to 6 Sunday), given ``[column]``.
+``weekday`` the day of the week of a date (0 Monday to 6 Sunday), given ``[column]``;
+``unreadable_date`` 1 where reading the return found text that is not a date in the column
+(kept blank; see ``_codes.UNREADABLE_DATE_RULES``), else 0, given ``[column]``.
 Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
@@ -324,7 +327,7 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
             )
         how, args = next(iter(spec.items()))
         wanted = 0 if how.startswith("collection_") else 2
-        if how == "weekday" and isinstance(args, list) and len(args) == 1:
+        if how in ("weekday", "unreadable_date") and isinstance(args, list) and len(args) == 1:
             args = [args[0], ""]
         if not isinstance(args, list) or len(args) != wanted:
             raise SuiteError(

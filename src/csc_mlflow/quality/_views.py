@@ -12,6 +12,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from csc_mlflow._codes import UNREADABLE_SUFFIX
 from csc_mlflow.exceptions import DataError
 
 __all__ = ["LATEST_BY", "collection_end", "collection_start", "derive", "join_source", "table_view"]
@@ -161,6 +162,11 @@ def derive(
             .transform("size")
             .where(frame[first].notna())
         )
+    if how == "unreadable_date":
+        marks = frame.get(f"{first}{UNREADABLE_SUFFIX}")
+        if marks is None:  # parsed by the caller: every cell is a date or blank
+            return pd.Series(0, index=frame.index, dtype="int64")
+        return marks.fillna(0).astype("int64")
     if how == "blank_rows_of_child":
         blank = frame[first].isna().astype("int64")
         return blank.groupby(frame[second], dropna=False).transform("sum")
