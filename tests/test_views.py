@@ -166,3 +166,19 @@ def test_blank_rows_group_and_weekday_derivations() -> None:
     weekday = derive(days, "weekday", "D", "", END)  # a Saturday, a Monday, blank
     assert weekday.tolist()[:2] == [5.0, 0.0]
     assert np.isnan(weekday.iloc[2])
+
+
+def test_upn_check_follows_the_dfe_weights_and_leaves_other_shapes_to_other_rules() -> None:
+    upns = ["A123456789012", "B123456789012", "T800000000000", "H800000000000", "A12", None,
+            "AA23456789012"]  # fmt: skip
+    checked = derive(pd.DataFrame({"UPN": upns}), "upn_check", "UPN", "", END)
+    # 1*2 + 2*3 + ... + 2*13 = 368 = 23*16 + 0 -> A;  8*2 = 16 -> T (the guide's table)
+    assert checked.tolist()[:4] == [1.0, 0.0, 1.0, 0.0]
+    assert checked.iloc[4:].isna().all()  # other shapes: 1540, 1550 and the like judge them
+
+
+def test_upper_compares_codes_regardless_of_case() -> None:
+    frame = pd.DataFrame({"ETHNIC": ["nobt", "WBRI", None]})
+    upper = derive(frame, "upper", "ETHNIC", "", END)
+    assert upper.tolist()[:2] == ["NOBT", "WBRI"]
+    assert pd.isna(upper.iloc[2])

@@ -65,12 +65,14 @@ def other_tables(
          "REVIEW_CODE": np.where(under_4, "PN0", code)}
     )  # fmt: skip
 
-    # UASC: a few children, status ceasing (if it has) by the 18th birthday (304).
+    # UASC: a few children, status ceasing (if it has) by the 18th birthday (304) and within
+    # the collection year (104).
     who = _pick(rng, children, 0.05)
     ceased = who["DOB"] + pd.DateOffset(years=16) + _days(rng, len(who), 700)
+    this_year = (ceased >= start) & (rng.random(len(who)) < 0.4)
     tables["UASC"] = pd.DataFrame(
         {"CHILD": who["CHILD"], "SEX": who["SEX"], "DOB": who["DOB"],
-         "DUC": ceased.where(rng.random(len(who)) < 0.4)}
+         "DUC": ceased.where(this_year)}
     )  # fmt: skip
 
     # OC2: looked after for 12 months; health items together, interventions as the rules say.

@@ -60,6 +60,8 @@ DERIVATIONS: Final = (
     "group_of",
     "weekday",
     "unreadable_date",
+    "upn_check",
+    "upper",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -80,7 +82,10 @@ child]``; ``blank_rows_of_child`` how many of the child's rows have a column bla
 ``[LAchildID, CINdetailsID]``), for the rules within a group;
 ``weekday`` the day of the week of a date (0 Monday to 6 Sunday), given ``[column]``;
 ``unreadable_date`` 1 where reading the return found text that is not a date in the column
-(kept blank; see ``_codes.UNREADABLE_DATE_RULES``), else 0, given ``[column]``.
+(kept blank; see ``_codes.UNREADABLE_DATE_RULES``), else 0, given ``[column]``;
+``upn_check`` 1 where a UPN of a letter and 12 digits has the right check letter, 0 where
+not, blank for a UPN of another shape, given ``[column]``; ``upper`` a code in capitals
+(for rules that compare codes regardless of case), given ``[column]``.
 Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
@@ -327,7 +332,8 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
             )
         how, args = next(iter(spec.items()))
         wanted = 0 if how.startswith("collection_") else 2
-        if how in ("weekday", "unreadable_date") and isinstance(args, list) and len(args) == 1:
+        one = ("weekday", "unreadable_date", "upn_check", "upper")
+        if how in one and isinstance(args, list) and len(args) == 1:
             args = [args[0], ""]
         if not isinstance(args, list) or len(args) != wanted:
             raise SuiteError(

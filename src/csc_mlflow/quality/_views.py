@@ -109,6 +109,25 @@ def table_view(
     return view
 
 
+_CHECK_LETTERS: Final = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def _upn_check(upn: pd.Series) -> pd.Series:
+    """1 where a UPN of a letter and 12 digits has the right check letter (the digits weighted
+    2 to 13, summed, modulo 23, as the DfE UPN guide says), 0 where it has not, blank where
+    the UPN is not of that shape (other rules judge the shape)."""
+    text = upn.astype("string")
+    shaped = (text.str.len() == 13) & text.str.slice(1).str.fullmatch(r"[0-9]{12}")
+    shaped = shaped.fillna(False).astype(bool)
+    digits = text.where(shaped, "A000000000000")
+    total = pd.Series(0, index=upn.index, dtype="int64")
+    for position in range(1, 13):
+        total += digits.str.get(position).astype("int64") * (position + 1)
+    expected = (total % 23).map(dict(enumerate(_CHECK_LETTERS)))
+    ok = (digits.str.get(0) == expected).astype("float64")
+    return ok.where(shaped)
+
+
 def _values_by_key(other: pd.DataFrame, on: list[str], column: str) -> pd.Series:
     """Every value of ``column`` per key, as ``|A|B|`` (``?`` a blank): a presence table of
     keys by value, joined value by value (codes are few), no loop over children."""
@@ -162,6 +181,10 @@ def derive(
             .transform("size")
             .where(frame[first].notna())
         )
+    if how == "upper":
+        return frame[first].astype("string").str.upper().astype(object).where(frame[first].notna())
+    if how == "upn_check":
+        return _upn_check(frame[first])
     if how == "unreadable_date":
         marks = frame.get(f"{first}{UNREADABLE_SUFFIX}")
         if marks is None:  # parsed by the caller: every cell is a date or blank
