@@ -262,3 +262,34 @@ def test_last_years_header_checks_what_should_not_change_reading_old_sex_codes()
     for rule in (r for o in result.results for r in o.failed):  # 202 is three expectations
         failed[rule.rule] = failed.get(rule.rule, 0) + int(rule.unexpected_count or 0)
     assert failed == {"903-202": 3, "903-204": 7}
+
+
+@pytest.mark.parametrize(("seed", "year"), [(41, "2023-24"), (42, "2024-25"), (43, "2025-26")])
+def test_a_synthetic_last_year_agrees_with_this_year_and_a_change_is_found_exactly(
+    seed: int, year: str
+) -> None:
+    data = make_ssda903(4000, seed=seed, collection_year=year)
+    last = data.last_year()
+    result = validate_return(data.tables, collection="903", year=year, last_year=last)
+    assert [r.rule for o in result.results for r in o.failed] == []
+    assert result.not_run == ()  # every suite ran, last year's two included
+    changed = last["Episodes"].copy()
+    moved = changed.index[changed["LS"].ne("C2")][:4]
+    changed.loc[moved, "LS"] = "C2"  # four children's legal status differs across the years
+    spoiled = validate_return(
+        data.tables, collection="903", year=year, last_year={**last, "Episodes": changed}
+    )
+    assert {(r.rule, r.unexpected_count) for o in spoiled.results for r in o.failed} == {
+        ("903-503B", 4)
+    }
+
+
+def test_cli_reads_last_years_return_from_its_folder(tmp_path: Path) -> None:
+    data = make_ssda903(500, seed=44)
+    this = data.write_return(tmp_path / "this")
+    last = data.write_return(tmp_path / "last", last_year=True)
+    assert sorted(p.name for p in last.iterdir()) == ["episodes.csv", "header.csv"]
+    args = ["dq", "validate", str(this), "--collection", "903", "--year", "2024-25"]
+    out = CliRunner().invoke(main, [*args, "--last-year", str(last)])
+    assert out.exit_code == 0, out.output
+    assert "last year's return has no" not in out.output

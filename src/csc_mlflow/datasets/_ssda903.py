@@ -177,13 +177,39 @@ class SyntheticSSDA903:
         """Every table of the return by DfE name, as ``validate_return`` takes them."""
         return {"Header": self.header, "Episodes": self.episodes, **self.others}
 
-    def write_return(self, folder: str | Path) -> Path:
+    def last_year(self) -> dict[str, pd.DataFrame]:
+        """Last year's return, as far as this year's rules read it (``Header`` and
+        ``Episodes``): every child whose first episode this year began before the year did has
+        that episode open at the end of last year, with the same codes (502, 503A-F), and the
+        Header facts that do not change (202-207), sex in last year's codes (1 and 2 until
+        2023-24). Pass it to ``validate_return(..., last_year=...)`` or write it with
+        ``write_return(folder, last_year=True)``."""
+        start = (
+            pd.Timestamp(codes.collection_end(self.collection_year))
+            - pd.DateOffset(years=1)
+            + pd.Timedelta(days=1)
+        )
+        episodes = self.episodes.sort_values(["CHILD", "DECOM"], kind="stable")
+        first = episodes.drop_duplicates("CHILD")
+        carried = first.loc[first["DECOM"] < start].copy()
+        carried["DEC"] = pd.NaT
+        carried[["REC", "REASON_PLACE_CHANGE"]] = None
+        header = self.header.loc[self.header["CHILD"].isin(carried["CHILD"])].copy()
+        if self.collection_year == "2024-25":  # last year's return coded sex 1 and 2
+            header["SEX"] = header["SEX"].map({"M": "1", "F": "2"})
+        return {
+            "Header": header.reset_index(drop=True),
+            "Episodes": carried.reset_index(drop=True),
+        }
+
+    def write_return(self, folder: str | Path, *, last_year: bool = False) -> Path:
         """Write every table as the DfE CSV files of an SSDA903 return (``header.csv``,
         ``episodes.csv``, ``oc2.csv``, ...; dates ``dd/mm/YYYY``), as ``csc-mlflow dq validate
-        FOLDER`` reads them. Returns the folder."""
+        FOLDER`` reads them (``last_year``: last year's return, for ``--last-year``). Returns
+        the folder."""
         root = Path(folder)
         root.mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables.items():
+        for name, frame in (self.last_year() if last_year else self.tables).items():
             out = frame[list(codes.SSDA903_TABLES[name])].copy()
             for column in out.columns:
                 if pd.api.types.is_datetime64_any_dtype(out[column]):
