@@ -1,7 +1,8 @@
 """Run the DfE community validator's rules on a folder of 903 CSV files (dev only).
 
 Runs inside the reference's own virtual environment (it needs pandas < 2), called by
-``benchmarks/dfe_agreement.py``: ``python _dfe_reference.py FOLDER YEAR_END RULE,RULE,...``.
+``benchmarks/dfe_agreement.py``: ``python _dfe_reference.py FOLDER YEAR_END RULE,RULE,...
+[LAST_YEAR_FOLDER]``.
 Prints JSON: rule code -> {table: [row positions]} (or null when the year has no such rule,
 or the error when it could not run). Row positions never leave the developer's machine.
 """
@@ -21,6 +22,11 @@ def main() -> None:
         {"name": p.name, "file_content": p.read_bytes(), "description": "This year"}
         for p in sorted(folder.glob("*.csv"))
     ]
+    if len(sys.argv) > 4:  # last year's return
+        files += [
+            {"name": p.name, "file_content": p.read_bytes(), "description": "Prev year"}
+            for p in sorted(Path(sys.argv[4]).glob("*.csv"))
+        ]
     dfs, extra = read_from_text(raw_files=files)
     store = create_datastore(
         dfs, {"collectionYear": year_end, "localAuthority": "E09000027", **extra}

@@ -28,17 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
+from csc_mlflow._codes import SSDA903_TABLES
 from csc_mlflow.datasets import make_ssda903
+from csc_mlflow.quality._return import return_suites
 from csc_mlflow.quality._suite import load_suite
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
-from csc_mlflow.quality._views import table_view
+from csc_mlflow.quality._views import join_source, table_view
 
 REFERENCE = ("csc-validator-be-903==0.1.17", "csc-validator-be-cin==0.1.13")
-HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-EPISODE_COLUMNS = [
-    "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
-]  # fmt: skip
 
 
 def reference_python(venv: Path) -> Path:
@@ -58,6 +55,7 @@ def edge_cases(header: pd.DataFrame, episodes: pd.DataFrame, seed: int) -> None:
         return rng.choice(frame.index.to_numpy(), size=n, replace=False)
 
     header.loc[rows(header, 3), "SEX"] = None
+    header["MOTHER"] = header["MOTHER"].astype(object)  # stays 0/1 in the CSV, not 0.0/1.0
     header.loc[rows(header, 6), "MOTHER"] = None  # 393: a girl looked after, mother not given
     header.loc[rows(header, 3), "ETHNIC"] = None
     for value in ("A12345678901B", "A1234567890123", "UN6", "UN1", "UN1", "I12345678901", "12"):
@@ -134,6 +132,7 @@ def main() -> None:
     year_end = "20" + args.year[-2:]
     shared = agree = 0
     disagreements: dict[str, list[str]] = {}
+    documented: set[str] = set()
     for seed in range(args.seeds):
         data = make_ssda903(
             args.children,
@@ -154,32 +153,36 @@ def main() -> None:
         )
         header, episodes = data.header.copy(), data.episodes.copy()
         edge_cases(header, episodes, seed)
-        ours = {**our_flags(header, f"ssda903/header@{args.year}")}
-        both = load_suite(f"ssda903/header_episodes@{args.year}")
-        tables = {"Header": header, "Episodes": episodes}
-        ours.update(our_flags(table_view(tables, "Header", both.join, both.key), both))
-        ours_by_table = {"Header": ours}
-        dob = header.drop_duplicates("CHILD").set_index("CHILD")["DOB"]
-        with_dob = episodes.assign(DOB=episodes["CHILD"].map(dob))
-        ours_by_table["Episodes"] = our_flags(with_dob, f"ssda903/episodes@{args.year}")
+        this = {**data.tables, "Header": header, "Episodes": episodes}
+        last = data.last_year()  # before the edge cases: 501's moved starts meet 502 too
+        every = {**this, **{f"{name}_last": frame for name, frame in last.items()}}
+        ours_by_table: dict[str, dict[str, set[int]]] = {}
+        for suite in return_suites("903", args.year):
+            needed = [str(suite.table), *(join_source(s)[0] for s in suite.join)]
+            if not all(t in every for t in needed) or every[needed[0]].empty:
+                continue
+            view = table_view(every, str(suite.table), suite.join, suite.key)
+            found = ours_by_table.setdefault(str(suite.table), {})
+            for rule, rows in our_flags(view, suite).items():
+                found.setdefault(rule, set()).update(rows)
+            documented.update(r.rule for r in suite.rules if r.reference_note)
         with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            for name, frame, columns in (
-                ("header", header, HEADER_COLUMNS),
-                ("episodes", episodes, EPISODE_COLUMNS),
-            ):
-                out = frame.reindex(columns=columns).copy()
-                for column in out.columns:
-                    if pd.api.types.is_datetime64_any_dtype(out[column]):
-                        out[column] = out[column].dt.strftime("%d/%m/%Y")
-                out.to_csv(folder / f"{name}.csv", index=False)
+            folders = {"this": (Path(tmp) / "this", this), "last": (Path(tmp) / "last", last)}
+            for folder, tables in folders.values():
+                folder.mkdir()
+                for name, frame in tables.items():
+                    out = frame.reindex(columns=list(SSDA903_TABLES[name])).copy()
+                    for column in out.columns:
+                        if pd.api.types.is_datetime64_any_dtype(out[column]):
+                            out[column] = out[column].dt.strftime("%d/%m/%Y")
+                    out.to_csv(folder / f"{name.lower()}.csv", index=False)
             codes = sorted(
                 {r.removeprefix("903-") for t in ours_by_table.values() for r in t}
                 - {"903-INT32", "INT32"}
             )
             done = subprocess.run(
-                [str(python), str(Path(__file__).with_name("_dfe_reference.py")), tmp, year_end,
-                 ",".join(codes)],
+                [str(python), str(Path(__file__).with_name("_dfe_reference.py")),
+                 str(folders["this"][0]), year_end, ",".join(codes), str(folders["last"][0])],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
         reference = json.loads(done.stdout.strip().splitlines()[-1])
@@ -199,12 +202,6 @@ def main() -> None:
                     f" ({len(flagged - theirs_rows)} only ours, {len(theirs_rows - flagged)}"
                     " only theirs)"
                 )
-    documented = {
-        r.rule
-        for table in ("header", "episodes", "header_episodes")
-        for r in load_suite(f"ssda903/{table}@{args.year}").rules
-        if r.reference_note
-    }
     report(shared, agree, disagreements, documented)
 
 
