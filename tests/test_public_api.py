@@ -90,7 +90,14 @@ def test_exceptions_share_one_base_and_carry_their_subject() -> None:
 
 
 def test_datasets_surface() -> None:
-    assert csc_mlflow.datasets.__all__ == ["DEFECT_KINDS", "SyntheticSSDA903", "make_ssda903"]
+    assert csc_mlflow.datasets.__all__ == [
+        "CIN_DEFECT_KINDS",
+        "DEFECT_KINDS",
+        "SyntheticCIN",
+        "SyntheticSSDA903",
+        "make_cin_census",
+        "make_ssda903",
+    ]
 
 
 def test_ethics_surface() -> None:

@@ -42,6 +42,7 @@ def test_a_clean_return_passes_and_reports_the_tables_it_does_not_have(clean: Pa
     assert result.rules_run >= 150
     assert sorted(n.reason for n in result.not_run) == [
         "last year's return has no Episodes table",
+        "last year's return has no Episodes table",
         "last year's return has no Header table",
     ]
     (clean / "oc3.csv").rename(clean / "oc3.bak")
@@ -272,7 +273,9 @@ def test_a_synthetic_last_year_agrees_with_this_year_and_a_change_is_found_exact
     last = data.last_year()
     result = validate_return(data.tables, collection="903", year=year, last_year=last)
     assert [r.rule for o in result.results for r in o.failed] == []
-    assert result.not_run == ()  # every suite ran, last year's two included
+    (placement,) = result.not_run  # every other suite ran, last year's two included
+    assert placement.suite == f"ssda903/episodes_last_year_placement@{year}"
+    assert placement.reason.startswith("the Episodes.PL_DISTANCE column is missing: PL_DISTANCE")
     changed = last["Episodes"].copy()
     moved = changed.index[changed["LS"].ne("C2")][:4]
     changed.loc[moved, "LS"] = "C2"  # four children's legal status differs across the years
@@ -293,3 +296,21 @@ def test_cli_reads_last_years_return_from_its_folder(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, [*args, "--last-year", str(last)])
     assert out.exit_code == 0, out.output
     assert "last year's return has no" not in out.output
+
+
+def test_placement_rules_across_years_run_when_the_derived_placement_columns_are_given() -> None:
+    data = make_ssda903(3000, seed=45)
+    last = data.last_year()
+    this = dict(data.tables)
+    places = {"PL_DISTANCE": 3.5, "PL_LA": "E09000027", "PL_LOCATION": "IN"}
+    this["Episodes"] = data.episodes.assign(**places)
+    before = last["Episodes"].assign(**places)
+    changed = before.index[:5]
+    before.loc[changed[:2], "PL_LA"] = "E09000001"  # 503H: two
+    before.loc[changed[2:], "PL_DISTANCE"] = 3.8  # 503G: three moved 0.3 miles
+    result = validate_return(
+        this, collection="903", year="2024-25", last_year={**last, "Episodes": before}
+    )
+    assert result.not_run == ()
+    failed = {(r.rule, r.unexpected_count) for o in result.results for r in o.failed}
+    assert failed == {("903-503H", 2), ("903-503G", 3)}

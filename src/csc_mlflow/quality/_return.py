@@ -116,12 +116,37 @@ def validate_return(
             not_run.append(NotRun(suite.ref, f"{where} has no {table} table", rules))
             continue
         assert suite.table is not None
+        lacking = _lacking(suite, every) if suite.needs else None
+        if lacking:
+            not_run.append(
+                NotRun(suite.ref, f"the {lacking} column is missing: {suite.needs}", rules)
+            )
+            continue
         view = table_view(every, suite.table, suite.join, suite.key)
         if view.empty:
             not_run.append(NotRun(suite.ref, f"the {suite.table} table has no rows", rules))
             continue
         results.append(validate_frame(view, suite, block_on=block_on))
     return ReturnResult(name, year, tuple(results), tuple(not_run))
+
+
+def _lacking(suite: Suite, tables: Mapping[str, pd.DataFrame]) -> str | None:
+    """``Table.column`` of the first column the suite reads that the return lacks, if any."""
+    wanted = {str(suite.table): [c for c in suite.required_columns() if c in suite.columns]}
+    for spec, mapping in suite.join.items():
+        source, how = join_source(spec)
+        if how != "count":
+            wanted.setdefault(source, []).extend(mapping)
+    joined = {n for mapping in suite.join.values() for n in mapping.values()}
+    for table, names in wanted.items():
+        for column in names:
+            if table == suite.table and column in joined:
+                continue
+            if column not in tables[table].columns:
+                return f"{table.removesuffix('_last')}.{column}" + (
+                    " (last year)" if table.endswith("_last") else ""
+                )
+    return None
 
 
 def _known_tables(suites: tuple[Suite, ...]) -> set[str]:

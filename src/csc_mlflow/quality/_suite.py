@@ -34,6 +34,7 @@ SUITE_KEYS: Final = (
     "table",
     "key",
     "join",
+    "needs",
     "columns",
     "derived",
     "example_row",
@@ -62,6 +63,7 @@ DERIVATIONS: Final = (
     "unreadable_date",
     "upn_check",
     "upper",
+    "difference",
 )
 """How a derived column is computed (see ``quality._views``): ``years_between`` and
 ``days_between`` two dates of the row; ``days_to_end`` from a start to an end, an open end
@@ -85,7 +87,8 @@ child]``; ``blank_rows_of_child`` how many of the child's rows have a column bla
 (kept blank; see ``_codes.UNREADABLE_DATE_RULES``), else 0, given ``[column]``;
 ``upn_check`` 1 where a UPN of a letter and 12 digits has the right check letter, 0 where
 not, blank for a UPN of another shape, given ``[column]``; ``upper`` a code in capitals
-(for rules that compare codes regardless of case), given ``[column]``.
+(for rules that compare codes regardless of case), given ``[column]``; ``difference`` how
+far apart two numbers are (a distance this year and last), given ``[column, column]``.
 Derived columns are computed in order, so one may use those above it."""
 REF_PATTERN: Final = re.compile(r"^(?P<name>[a-z0-9_]+/[a-z0-9_]+)@(?P<year>\d{4}-\d{2})$")
 
@@ -132,6 +135,10 @@ class Suite:
     """The columns that tie a row to the rows of other tables: the child (``CHILD``,
     ``LAchildID``), then a CIN episode (``CINdetailsID``). A joined table is matched on the key
     columns it has; a table with none (the CIN Header) gives its first row to every row."""
+    needs: str | None = None
+    """Where the suite's columns come from when a return may lack them (the DfE derives
+    placement distances from postcodes): a return without them lists the suite as not run,
+    with this, instead of stopping with an error."""
     join: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Columns of other tables of the return joined on the child, as ``{table: {column: name
     in the view}}`` (``Header: [DOB]`` in YAML, or ``Header: {DOB: HEADER_DOB}`` to rename):
@@ -373,6 +380,7 @@ def _check(data: Any, source: str, sha256: str) -> Suite:
         table=table,
         key=tuple(key),
         join=join,
+        needs=str(data["needs"]) if data.get("needs") else None,
     )
 
 

@@ -181,6 +181,11 @@ def derive(
             .transform("size")
             .where(frame[first].notna())
         )
+    if how == "difference":
+        return (
+            pd.to_numeric(frame[first], errors="coerce")
+            - pd.to_numeric(frame[second], errors="coerce")
+        ).abs()
     if how == "upper":
         return frame[first].astype("string").str.upper().astype(object).where(frame[first].notna())
     if how == "upn_check":
