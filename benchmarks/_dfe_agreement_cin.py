@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _agreement_tally import tally
 
 from csc_mlflow.datasets import make_cin_census
 from csc_mlflow.quality._read_cin import read_cin_census
@@ -106,21 +107,6 @@ def run(
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
         reference = json.loads(done.stdout.strip().splitlines()[-1])
-        for table, rules in ours.items():
-            for rule, flagged in sorted(rules.items()):
-                theirs = reference.get(rule.removeprefix("CIN-"))
-                if theirs is None or "error" in theirs:
-                    if theirs:
-                        print(f"{rule}: the reference could not run: {theirs['error']}")
-                    continue
-                shared += 1
-                theirs_rows = set(theirs.get(table, []))
-                if flagged == theirs_rows:
-                    agree += 1
-                    continue
-                disagreements.setdefault(rule, []).append(
-                    f"seed {seed} {table}: ours {len(flagged)} rows, reference {len(theirs_rows)}"
-                    f" ({len(flagged - theirs_rows)} only ours, {len(theirs_rows - flagged)}"
-                    " only theirs)"
-                )
+        counted = tally(ours, reference, prefix="CIN-", seed=seed, disagreements=disagreements)
+        shared, agree = shared + counted[0], agree + counted[1]
     return shared, agree, disagreements, documented

@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
+from _agreement_tally import tally
 
 from csc_mlflow._codes import SSDA903_TABLES
 from csc_mlflow.datasets import make_ssda903
-from csc_mlflow.quality._return import return_suites
+from csc_mlflow.quality._return import _lacking, return_suites
 from csc_mlflow.quality._suite import load_suite
 from csc_mlflow.quality._validate import gx_context, gx_suite, prepare
 from csc_mlflow.quality._views import join_source, table_view
@@ -161,6 +162,8 @@ def main() -> None:
             needed = [str(suite.table), *(join_source(s)[0] for s in suite.join)]
             if not all(t in every for t in needed) or every[needed[0]].empty:
                 continue
+            if suite.needs and _lacking(suite, every):  # 503G/H/J: no postcode-derived columns
+                continue
             view = table_view(every, str(suite.table), suite.join, suite.key)
             found = ours_by_table.setdefault(str(suite.table), {})
             for rule, rows in our_flags(view, suite).items():
@@ -186,22 +189,10 @@ def main() -> None:
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
         reference = json.loads(done.stdout.strip().splitlines()[-1])
-        for table, rules in ours_by_table.items():
-            for rule, flagged in sorted(rules.items()):
-                code = rule.removeprefix("903-")
-                theirs = reference.get(code)
-                if theirs is None or "error" in theirs:
-                    continue
-                shared += 1
-                theirs_rows = set(theirs.get(table, []))
-                if flagged == theirs_rows:
-                    agree += 1
-                    continue
-                disagreements.setdefault(rule, []).append(
-                    f"seed {seed} {table}: ours {len(flagged)} rows, reference {len(theirs_rows)}"
-                    f" ({len(flagged - theirs_rows)} only ours, {len(theirs_rows - flagged)}"
-                    " only theirs)"
-                )
+        counted = tally(
+            ours_by_table, reference, prefix="903-", seed=seed, disagreements=disagreements
+        )
+        shared, agree = shared + counted[0], agree + counted[1]
     report(shared, agree, disagreements, documented)
 
 
