@@ -121,6 +121,7 @@ def test_cli_validates_a_return_folder_and_prints_counts_only(tmp_path: Path) ->
     assert "FAILED" in result.output.splitlines()[0]
     assert re.search(r"903-146\s+error\s+FAIL\s+\d+\s+c\s", result.output)  # 3: withheld
     assert "not run: ssda903/oc3@2024-25 (9 rules): the return has no OC3 table" in result.output
+    assert "rules not run, listed at the end)" in result.output.splitlines()[0]
     upns = [u for u in data.header["UPN"] if not str(u).startswith("UN")]
     for value in [*data.episodes["CHILD"], *upns, *data.episodes["PL_POST"].dropna()]:
         assert str(value) not in result.output

@@ -296,6 +296,11 @@ def _validate_return(
         click.echo(
             f"{folder}: {result.collection} return {result.year}, {len(tables)} tables, "
             f"{result.rules_run} rules run, {failed} failed: {result.status.upper()}"
+            + (
+                f" ({sum(n.rules for n in result.not_run)} rules not run, listed at the end)"
+                if result.not_run
+                else ""
+            )
         )
         for outcome, body in bodies:
             click.echo(f"\n{outcome.suite.table} ({outcome.rows} rows, {outcome.suite.ref})")
