@@ -47,8 +47,8 @@ def table_view(
     ``|C2|V3|``; ``?`` for a blank, ``||`` for no rows). A source is matched on the columns of
     ``key`` it has (``LAchildID``, then ``CINdetailsID`` for a CIN episode's modules); one with
     none of them (the CIN Header) gives its first row to every row. The view keeps ``table``'s
-    index and rows, one for one: a
-    rule's verdict on a view row is its verdict on the table row.
+    index and rows, one for one: a rule's verdict on a view row is its verdict on the table
+    row.
     """
     base = tables[table]
     for column in key if join else ():
