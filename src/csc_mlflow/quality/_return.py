@@ -86,9 +86,11 @@ def validate_return(
     year: str,
     last_year: Mapping[str, pd.DataFrame] | None = None,
     block_on: str = "error",
+    fast: bool = True,
 ) -> ReturnResult:
     """Validate a whole return (``{table name: DataFrame}``, dates parsed) with every shipped
     suite of ``collection`` for ``year``; ``last_year`` is the previous year's return.
+    ``fast=False`` validates as plain GX would (see :func:`validate_frame`).
 
     Raises :class:`DataError` for an unknown table name (with close matches), a missing
     required table, or a table missing a column its rules need.
@@ -126,7 +128,7 @@ def validate_return(
         if view.empty:
             not_run.append(NotRun(suite.ref, f"the {suite.table} table has no rows", rules))
             continue
-        results.append(validate_frame(view, suite, block_on=block_on))
+        results.append(validate_frame(view, suite, block_on=block_on, fast=fast))
     return ReturnResult(name, year, tuple(results), tuple(not_run))
 
 

@@ -253,11 +253,19 @@ def _period_days(
 def _values_of_child(frame: pd.DataFrame, *, column: str, child: str) -> pd.Series:
     """Every value a child has in ``column``, sorted, as ``|V3|V4|`` (``||`` for none):
     a presence table of children by value, joined column by column (codes are few)."""
-    present = pd.crosstab(frame[child], frame[column].astype("string")) > 0
-    joined = pd.Series("|", index=present.index, dtype=object)
-    for value in sorted(present.columns):
-        joined = joined + present[value].map({True: f"{value}|", False: ""})
-    return frame[child].map(joined).fillna("||").astype(object)
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    children, _ = pd.factorize(frame[child])
+    codes, values = pd.factorize(frame[column].astype("string"))
+    known = (children >= 0) & (codes >= 0)  # a blank child or value is no value
+    present = np.zeros((children.max() + 1, len(values)), dtype=bool)
+    present[children[known], codes[known]] = True
+    joined = np.full(len(present), "|", dtype=object)
+    for value in sorted(range(len(values)), key=lambda i: str(values[i])):
+        joined = joined + np.where(present[:, value], f"{values[value]}|", "")
+    joined = np.where(present.any(axis=1), joined, "||")
+    found = np.where(children >= 0, joined[np.maximum(children, 0)], "||") if len(joined) else "||"
+    return pd.Series(found, index=frame.index, dtype=object)
 
 
 def _start_column(frame: pd.DataFrame) -> str:
