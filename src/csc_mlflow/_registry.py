@@ -172,9 +172,13 @@ class RegistryStore:
 
     # --- the ledger ------------------------------------------------------------------------
 
-    def ledger(self, model: str, version: str, *, public_key: Path | None = None) -> Ledger:
-        """The ledger of one version, checked (signatures too, when ``public_key`` is given)."""
-        return _check_ledger(version, self.model_version(model, version).tags, public_key)
+    def ledger(
+        self, model: str, version: str, *, public_key: Path | None = None, read: Any = None
+    ) -> Ledger:
+        """The ledger of one version, checked (signatures too, when ``public_key`` is given);
+        ``read`` is the version as just read from the registry, if the caller has it."""
+        tags = (read if read is not None else self.model_version(model, version)).tags
+        return _check_ledger(version, tags, public_key)
 
     def append(
         self, decision: GateDecision, *, who: str | None = None, via: str = "client"
@@ -265,13 +269,15 @@ class RegistryStore:
 
     # --- descriptions ----------------------------------------------------------------------
 
-    def write_summary(self, model: str, version: str, summary: str) -> str:
-        """Put ``summary`` (markdown) into the version's description, keeping the user's text."""
-        mv = self.model_version(model, version)
+    def write_summary(self, model: str, version: str, summary: str, *, read: Any = None) -> str:
+        """Put ``summary`` (markdown) into the version's description, keeping the user's text
+        (``read``: the version as just read, if the caller has it). Written only if it changed."""
+        mv = read if read is not None else self.model_version(model, version)
         own = (mv.description or "").split(SUMMARY_MARK)[0].rstrip()
         block = f"{SUMMARY_MARK}\n{summary.rstrip()}\n{SUMMARY_MARK}"
         text = f"{own}\n\n{block}" if own else block
-        self.client.update_model_version(model, version, description=text)
+        if text != (mv.description or ""):
+            self.client.update_model_version(model, version, description=text)
         return text
 
 

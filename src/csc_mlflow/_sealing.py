@@ -340,14 +340,13 @@ def _announce(
 ) -> None:
     """Status tags on the run and its logged models; summaries on its registered versions."""
     run_id = run.info.run_id
-    writer.log_summary(
-        run_id, tags={**_status_tags(decision, manifest_sha=manifest_sha), **extra_tags}
-    )
+    status = _status_tags(decision, manifest_sha=manifest_sha)
+    writer.log_summary(run_id, tags={**status, **extra_tags})
     writer.tag_logged_models(
         run, {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha}
     )
     if run.outputs and run.outputs.model_outputs:  # versions are registered from logged models
-        describe_run_versions(run_id, client=writer.client)
+        describe_run_versions(run_id, client=writer.client, run=run, status_tags=status)
 
 
 def _status_tags(decision: GovernanceDecision, *, manifest_sha: str | None) -> dict[str, str]:

@@ -121,11 +121,11 @@ def _vectorised_unique_within_record(engine: type) -> None:
     """
     import numpy as np
     import pandas as pd
-    from great_expectations.expectations.metrics.map_metric_provider.multicolumn_map_metric_provider import (  # noqa: E501
-        MulticolumnMapMetricProvider,
-    )
     from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (  # noqa: E501
         multicolumn_condition_partial,
+    )
+    from great_expectations.expectations.metrics.map_metric_provider.multicolumn_map_metric_provider import (  # noqa: E501
+        MulticolumnMapMetricProvider,
     )
     from great_expectations.expectations.metrics.multicolumn_map_metrics.select_column_values_unique_within_record import (  # noqa: E501
         SelectColumnValuesUniqueWithinRecord,

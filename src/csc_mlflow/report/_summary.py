@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from csc_mlflow import _names as names
@@ -60,14 +61,26 @@ def version_summary(
 
 
 def describe_version(
-    model: str, version: str, *, client: Any = None, tracking_uri: str | None = None
+    model: str,
+    version: str,
+    *,
+    client: Any = None,
+    tracking_uri: str | None = None,
+    read: Any = None,
+    run: Any = None,
+    status_tags: Mapping[str, str] | None = None,
 ) -> str:
-    """Write a short governance summary into the version's description (keeping user text)."""
+    """Write a short governance summary into the version's description (keeping user text).
+
+    ``read`` (the version as just read), ``run`` (its run) and ``status_tags`` (the status the
+    run was just given) save reading them again; by default they are read here.
+    """
     store = RegistryStore(client, tracking_uri=tracking_uri)
-    mv = store.model_version(model, version)
-    run = RunWriter(store.client).get_run(mv.run_id) if mv.run_id else None
-    tags = run.data.tags if run is not None else {}
-    entries = store.ledger(model, version).entries
+    mv = read if read is not None else store.model_version(model, version)
+    if run is None and mv.run_id:
+        run = RunWriter(store.client).get_run(mv.run_id)
+    tags = {**(run.data.tags if run is not None else {}), **(status_tags or {})}
+    entries = store.ledger(model, version, read=mv).entries
     latest = {entry.alias: entry for entry in entries}
     summary = version_summary(
         status=tags.get(names.STATUS_TAG, "not governed"),
@@ -75,15 +88,32 @@ def describe_version(
         latest=latest,
         run=run,
     )
-    return store.write_summary(model, version, summary)
+    return store.write_summary(model, version, summary, read=mv)
 
 
-def describe_run_versions(run_id: str, *, client: Any = None) -> None:
-    """Summaries for every registered version built from ``run_id`` (never raises)."""
+def describe_run_versions(
+    run_id: str,
+    *,
+    client: Any = None,
+    run: Any = None,
+    status_tags: Mapping[str, str] | None = None,
+) -> None:
+    """Summaries for every registered version built from ``run_id`` (never raises).
+
+    With ``run`` and the ``status_tags`` it was just given (at sealing), each version is read
+    once (by the search) and written once, only if its summary changed.
+    """
     try:
         store = RegistryStore(client)
         for mv in store.versions_of_run(run_id):
-            describe_version(mv.name, str(mv.version), client=store.client)
+            describe_version(
+                mv.name,
+                str(mv.version),
+                client=store.client,
+                read=mv,
+                run=run,
+                status_tags=status_tags,
+            )
     except Exception:
         _logger.warning(
             "csc-mlflow: could not summarise model versions of run %s", run_id, exc_info=True
