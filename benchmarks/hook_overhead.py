@@ -107,12 +107,12 @@ def main() -> None:
     plain, governed = bench_runs(args.runs)
     print(
         f"start_run+end_run  plain MLflow {plain * 1000:8.1f} ms   with csc-mlflow + policy "
-        f"{governed * 1000:8.1f} ms   ratio {governed / plain:.2f}  (target <= 1.10)"
+        f"{governed * 1000:8.1f} ms   ratio {governed / plain:.2f}  (target <= 1.5)"
     )
     without, with_ = bench_import(args.imports)
     print(
         f"import mlflow      without pkg  {without * 1000:8.1f} ms   with csc-mlflow installed "
-        f"{with_ * 1000:8.1f} ms   ratio {with_ / without:.2f}  (target <= 1.10)"
+        f"{with_ * 1000:8.1f} ms   ratio {with_ / without:.2f}  (target <= 1.05)"
     )
 
 
