@@ -29,6 +29,7 @@ from csc_mlflow._evidence import (
 )
 from csc_mlflow.report._atrs import TODO
 from csc_mlflow.report._html import Lineage, ReportHeader, render_report
+from csc_mlflow.report._summary import describe_version
 
 from .conftest import REPO
 
@@ -277,9 +278,16 @@ def test_cli_report_and_version_summary(quickstart_run: str, tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["report", quickstart_run, "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "Governance report" in out.read_text()
-    version = MlflowClient().get_model_version("re-referral-risk", "1")
-    assert "**Governance status:" in version.description
+    client = MlflowClient()
+    version = client.get_model_version("re-referral-risk", "1")
+    status = client.get_run(quickstart_run).data.tags[names.STATUS_TAG]
+    assert f"**Governance status: {status.upper()}**" in version.description  # as sealed
     assert f"runs/{quickstart_run}/artifacts/{names.REPORT_PATH}" in version.description
+    # Describing an unchanged version again writes nothing (the description is written once).
+    describe_version("re-referral-risk", "1")
+    again = client.get_model_version("re-referral-risk", "1")
+    assert again.description == version.description
+    assert again.last_updated_timestamp == version.last_updated_timestamp
 
 
 def test_atrs_draft_fills_or_marks_every_field(quickstart_run: str, tmp_path: Path) -> None:
