@@ -11,7 +11,9 @@ computed itself (a test compares every shipped rule's results with the plain eng
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import contextlib
+import threading
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, Final
 
 # Domain keys whose values decide which rows GX hands a metric; a domain with any other key
@@ -157,3 +159,40 @@ def _vectorised_unique_within_record(engine: type) -> None:
         @multicolumn_condition_partial(engine=engine)  # type: ignore[untyped-decorator]
         def _pandas(cls, column_list: pd.DataFrame, **kwargs: Any) -> pd.Series:
             return distinct_in_row(column_list)
+
+
+_configurations_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def configurations_read_once() -> Iterator[None]:
+    """While a suite is validated, each expectation's configuration is built once.
+
+    GX rebuilds an expectation's whole configuration (a pydantic round trip) for every
+    argument it looks up: some 10,000 times for a 99-rule suite, 40% of a validation's fixed
+    cost. Within one validation nothing changes an expectation, so the first build is kept
+    and handed back, per expectation object, until the validation ends. Validations of
+    csc-mlflow suites run one at a time; GX's own class is restored afterwards.
+    """
+    from great_expectations.expectations.expectation import Expectation
+
+    built = Expectation.__dict__.get("configuration")
+    if not isinstance(built, property) or built.fget is None:  # another GX: leave it alone
+        yield
+        return
+    build = built.fget
+    kept: dict[int, tuple[Any, Any]] = {}
+
+    def configuration(self: Any) -> Any:
+        hit = kept.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = kept[id(self)] = (self, build(self))  # holding self keeps its id unique
+        return hit[1]
+
+    with _configurations_lock:
+        Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            Expectation.configuration = built  # type: ignore[method-assign]
+            kept.clear()
