@@ -88,6 +88,10 @@ def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision
     """Seal ``run_id`` if it is governed; never raises. None when the run is not governed."""
     writer = RunWriter(client)
     try:
+        _datasets_validated(run_id)
+    except Exception:  # a record not written is missing evidence: the decision says so
+        _logger.exception("csc-mlflow: writing the data-quality records of run %s failed", run_id)
+    try:
         run = writer.get_run(run_id)
     except CscMlflowError:
         _logger.exception("csc-mlflow: could not read run %s to seal it", run_id)
@@ -117,6 +121,16 @@ def seal_run(client: Any, run_id: str, mlflow_status: str) -> GovernanceDecision
         return decision
     finally:
         forget_run(run_id)
+
+
+def _datasets_validated(run_id: str) -> None:
+    """Wait for the datasets of ``run_id`` still being validated beside the training, and
+    write their records (only if this process ever handed one over)."""
+    import sys
+
+    background = sys.modules.get("csc_mlflow.quality._background")
+    if background is not None:
+        background.collect(run_id)
 
 
 def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> GovernanceDecision:

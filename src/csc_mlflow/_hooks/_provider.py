@@ -6,7 +6,8 @@ is installed, so it must stay tiny and must never raise: a plugin that raises he
 leaf MLflow module, and nothing heavy; the work happens in ``tags()``, lazily.
 
 It also turns MLflow's and Great Expectations' usage telemetry off (unless the user set the
-variables themselves): CSC teams must not send anything off the machine.
+variables themselves): CSC teams must not send anything off the machine; and, where this
+folder's policy names datasets, starts the data-quality worker (``csc_mlflow._spawn``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ import os
 
 from mlflow.tracking.context.abstract_context import RunContextProvider
 
+from csc_mlflow._spawn import prewarm_at_import
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+prewarm_at_import()  # the data-quality worker, if this folder's policy names datasets
 
 __all__ = ["CscRunContextProvider"]
 

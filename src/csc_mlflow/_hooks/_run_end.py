@@ -70,7 +70,18 @@ def start_tags() -> dict[str, str]:
     if policy is None:
         return {}
     install_hooks()
+    if policy.datasets:
+        _prewarm(policy)
     return policy_tags(policy)
+
+
+def _prewarm(policy: Policy) -> None:
+    """Start the data-quality worker now, so its imports overlap the training script."""
+    from csc_mlflow.quality._background import enabled, prewarm
+
+    if enabled():
+        base = str(policy.source.parent) if policy.source is not None else None
+        prewarm([(spec.suite, base) for spec in policy.datasets.values()])
 
 
 def install_hooks() -> None:
@@ -129,21 +140,40 @@ def _wrap_log_input() -> None:
     original = fluent.log_input
 
     def log_input(dataset: Any = None, *args: Any, **kwargs: Any) -> Any:
-        result = original(dataset, *args, **kwargs)
+        # With a run already active the dataset goes to the worker first, so it is validated
+        # while MLflow profiles it; otherwise (MLflow starts the run) once it is logged.
+        early = mlflow.active_run() is not None
+        job = _validate_logged(dataset) if early else None
         try:
-            from csc_mlflow.quality._log import validate_logged_input
+            result = original(dataset, *args, **kwargs)
+        except BaseException:
+            if job is not None:
+                from csc_mlflow.quality._background import cancel
 
-            validate_logged_input(dataset)
-        except Exception:
-            _logger.exception(
-                "csc-mlflow: validating dataset %r failed", getattr(dataset, "name", None)
-            )
+                cancel(job)  # the dataset was not logged: no record for it
+            raise
+        if not early:
+            _validate_logged(dataset)
         return result
 
     log_input.__wrapped__ = original  # type: ignore[attr-defined]
     fluent.log_input = log_input
     mlflow.log_input = log_input
     _original_log_input = original
+
+
+def _validate_logged(dataset: Any) -> int | None:
+    """Validate ``dataset`` if the policy names it (never raises); the worker's job number
+    when it was handed to the background worker."""
+    try:
+        from csc_mlflow.quality._log import validate_logged_input
+
+        return validate_logged_input(dataset)
+    except Exception:
+        _logger.exception(
+            "csc-mlflow: validating dataset %r failed", getattr(dataset, "name", None)
+        )
+        return None
 
 
 def _unwrap_log_input() -> None:

@@ -194,5 +194,5 @@ def configurations_read_once() -> Iterator[None]:
         try:
             yield
         finally:
-            Expectation.configuration = built  # type: ignore[method-assign]
+            Expectation.configuration = built  # type: ignore[method-assign,assignment]
             kept.clear()

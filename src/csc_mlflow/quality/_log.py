@@ -22,7 +22,13 @@ from csc_mlflow.exceptions import CscMlflowError, UsageError
 from csc_mlflow.quality._suite import Suite, load_suite
 from csc_mlflow.quality._validate import DataQualityResult, disclosed, validate_frame
 
-__all__ = ["payload", "validate_data", "validate_logged_input"]
+__all__ = [
+    "payload",
+    "record_failure",
+    "validate_data",
+    "validate_logged_input",
+    "write_result",
+]
 
 _logger = logging.getLogger("csc_mlflow")
 
@@ -140,9 +146,34 @@ def validate_data(
             from mlflow.data.pandas_dataset import from_pandas
 
             digest = from_pandas(data).digest
-        body = payload(result, name=name, digest=digest)
-        _write(RunWriter(tracking_uri=tracking_uri), run_id, body, resolved)
+        _collect_earlier(run_id)  # datasets logged before this one keep their order
+        write_result(
+            result, run_id, name=name, digest=digest, policy=resolved, tracking_uri=tracking_uri
+        )
     return result
+
+
+def write_result(
+    result: DataQualityResult,
+    run_id: str,
+    *,
+    name: str,
+    digest: str | None,
+    policy: Policy | None,
+    tracking_uri: str | None = None,
+) -> None:
+    """Log ``result`` to ``run_id``: the record, its status tag and its metrics."""
+    body = payload(result, name=name, digest=digest)
+    _write(RunWriter(tracking_uri=tracking_uri), run_id, body, policy)
+
+
+def _collect_earlier(run_id: str) -> None:
+    """Write the answers the background worker holds for ``run_id`` (if it ever started)."""
+    import sys
+
+    background = sys.modules.get("csc_mlflow.quality._background")
+    if background is not None:
+        background.collect(run_id)
 
 
 def _write(writer: RunWriter, run_id: str, body: DataQualityPayload, policy: Policy | None) -> None:
@@ -165,7 +196,7 @@ def _write(writer: RunWriter, run_id: str, body: DataQualityPayload, policy: Pol
     )
 
 
-def _record_failure(
+def record_failure(
     name: str, run_id: str, problem: str, policy: Policy, digest: str | None
 ) -> None:
     """Log a data-quality record that says validation could not run (fail closed)."""
@@ -178,20 +209,42 @@ def _record_failure(
     _write(RunWriter(), run_id, body, policy)
 
 
-def validate_logged_input(dataset: Any) -> None:
-    """After ``mlflow.log_input``: validate the dataset if the active policy names it."""
+def validate_logged_input(dataset: Any) -> int | None:
+    """At ``mlflow.log_input``: validate the dataset if the active policy names it.
+
+    Returns the background worker's job number when the dataset was handed to it (see
+    ``quality._background``), else None (validated here, or not a dataset the policy names).
+    """
     policy = active_policy()
     name = getattr(dataset, "name", None)
     active = active_run()
     if policy is None or active is None or name not in policy.datasets:
-        return
+        return None
     run_id = str(active.info.run_id)
     frame = getattr(dataset, "df", None)
     digest = getattr(dataset, "digest", None)
     if frame is None:
-        _record_failure(name, run_id, "only pandas datasets can be validated", policy, digest)
-        return
+        _collect_earlier(run_id)
+        record_failure(name, run_id, "only pandas datasets can be validated", policy, digest)
+        return None
+    from csc_mlflow.quality._background import submit
+
+    spec = policy.datasets[name]
+    base = str(policy.source.parent) if policy.source is not None else None
+    job = submit(
+        run_id=run_id,
+        name=name,
+        digest=digest,
+        frame=frame,
+        suite=spec.suite,
+        base=base,
+        block_on=spec.block_on,
+        policy=policy,
+    )
+    if job is not None:
+        return job  # validated beside the training; written before the run is sealed
     try:
         validate_data(frame, name=name, policy=policy, run_id=run_id, digest=digest)
     except CscMlflowError as exc:
-        _record_failure(name, run_id, str(exc), policy, digest)
+        record_failure(name, run_id, str(exc), policy, digest)
+    return None
