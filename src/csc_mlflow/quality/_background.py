@@ -25,6 +25,7 @@ import queue
 import select
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +45,10 @@ def enabled() -> bool:
 class _Job:
     number: int
     run_id: str
-    name: str
-    digest: str | None
-    frame: Any
-    suite: str
-    base: str | None
-    block_on: str
-    policy: Any
+    record: Callable[[str, Any], None]
+    """Writes the answer: ``("done", result)`` or ``("error", message)``."""
+    here: Callable[[], None]
+    """Validates the dataset in this process and writes its record (the worker could not)."""
     cancelled: list[bool]
 
 
@@ -141,16 +139,16 @@ def prewarm(suites: list[tuple[str, str | None]]) -> None:
 def submit(
     *,
     run_id: str,
-    name: str,
-    digest: str | None,
     frame: Any,
     suite: str,
     base: str | None,
     block_on: str,
-    policy: Any,
+    record: Callable[[str, Any], None],
+    here: Callable[[], None],
 ) -> int | None:
     """Hand a logged dataset to the worker: its job number, or None when it must be
-    validated here instead."""
+    validated here instead. ``record`` writes the answer, ``here`` validates in this process
+    should the worker stop first."""
     if not enabled():
         return None
     with _lock:
@@ -158,13 +156,11 @@ def submit(
         worker = _started()
         if worker is None:
             return None
-        job = _Job(
-            next(_numbers), run_id, name, digest, frame, suite, base, block_on, policy, [False]
-        )
+        job = _Job(next(_numbers), run_id, record, here, [False])
         try:
             worker.send(("validate", job.number, frame, suite, base, block_on))
         except Exception:  # noqa: BLE001 - a frame that cannot be sent is validated here
-            _logger.warning("csc-mlflow: dataset %r validated in this process instead", name)
+            _logger.warning("csc-mlflow: a logged dataset is validated in this process instead")
             _stop_worker()
             return None
         _pending.append(job)
@@ -217,24 +213,11 @@ def _answer_next(*, wait: bool) -> None:
 
 
 def _write(job: _Job, answer: tuple[Any, ...]) -> None:
-    from csc_mlflow.quality._log import record_failure, write_result
-
-    if answer[0] == "done":
-        write_result(answer[2], job.run_id, name=job.name, digest=job.digest, policy=job.policy)
-    else:
-        record_failure(job.name, job.run_id, str(answer[2]), job.policy, job.digest)
+    job.record(str(answer[0]), answer[2])
 
 
 def _in_process(job: _Job) -> None:
-    from csc_mlflow.exceptions import CscMlflowError
-    from csc_mlflow.quality._log import record_failure, validate_data
-
-    try:
-        validate_data(
-            job.frame, name=job.name, policy=job.policy, run_id=job.run_id, digest=job.digest
-        )
-    except CscMlflowError as exc:
-        record_failure(job.name, job.run_id, str(exc), job.policy, job.digest)
+    job.here()
 
 
 def _stop_worker() -> None:

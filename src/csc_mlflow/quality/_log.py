@@ -230,21 +230,29 @@ def validate_logged_input(dataset: Any) -> int | None:
     from csc_mlflow.quality._background import submit
 
     spec = policy.datasets[name]
-    base = str(policy.source.parent) if policy.source is not None else None
+
+    def record(outcome: str, answer: Any) -> None:
+        if outcome == "done":
+            write_result(answer, run_id, name=name, digest=digest, policy=policy)
+        else:
+            record_failure(name, run_id, str(answer), policy, digest)
+
+    def here() -> None:
+        try:
+            validate_data(frame, name=name, policy=policy, run_id=run_id, digest=digest)
+        except CscMlflowError as exc:
+            record_failure(name, run_id, str(exc), policy, digest)
+
     job = submit(
         run_id=run_id,
-        name=name,
-        digest=digest,
         frame=frame,
         suite=spec.suite,
-        base=base,
+        base=str(policy.source.parent) if policy.source is not None else None,
         block_on=spec.block_on,
-        policy=policy,
+        record=record,
+        here=here,
     )
     if job is not None:
         return job  # validated beside the training; written before the run is sealed
-    try:
-        validate_data(frame, name=name, policy=policy, run_id=run_id, digest=digest)
-    except CscMlflowError as exc:
-        record_failure(name, run_id, str(exc), policy, digest)
+    here()
     return None
