@@ -77,11 +77,10 @@ def start_tags() -> dict[str, str]:
 
 def _prewarm(policy: Policy) -> None:
     """Start the data-quality worker now, so its imports overlap the training script."""
-    from csc_mlflow.quality._background import enabled, prewarm
+    from csc_mlflow.quality._background import prewarm
 
-    if enabled():
-        base = str(policy.source.parent) if policy.source is not None else None
-        prewarm([(spec.suite, base) for spec in policy.datasets.values()])
+    base = str(policy.source.parent) if policy.source is not None else None
+    prewarm([(spec.suite, base) for spec in policy.datasets.values()])  # unless switched off
 
 
 def install_hooks() -> None:

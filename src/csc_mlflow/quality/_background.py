@@ -31,14 +31,9 @@ from typing import Any
 
 from csc_mlflow._spawn import background_enabled, receive, send_bytes, spawn_worker, take_spawned
 
-__all__ = ["cancel", "collect", "enabled", "prewarm", "stop", "submit"]
+__all__ = ["cancel", "collect", "prewarm", "stop", "submit"]
 
 _logger = logging.getLogger("csc_mlflow")
-
-
-def enabled() -> bool:
-    """Whether logged datasets are validated in the worker (``CSC_MLFLOW_BACKGROUND``)."""
-    return background_enabled()
 
 
 @dataclass(frozen=True)
@@ -124,7 +119,7 @@ def _started() -> _Worker | None:
 
 def prewarm(suites: list[tuple[str, str | None]]) -> None:
     """Start the worker (once) and have it compile ``suites`` (``(suite, base folder)``)."""
-    if not enabled() or not suites:
+    if not background_enabled() or not suites:
         return
     with _lock:
         worker = _started()
@@ -149,7 +144,7 @@ def submit(
     """Hand a logged dataset to the worker: its job number, or None when it must be
     validated here instead. ``record`` writes the answer, ``here`` validates in this process
     should the worker stop first."""
-    if not enabled():
+    if not background_enabled():
         return None
     with _lock:
         _write_ready()
@@ -179,15 +174,15 @@ def collect(run_id: str | None = None) -> None:
     """Write every answer for ``run_id`` (every run when None), waiting for those not ready."""
     with _lock:
         while any(run_id is None or job.run_id == run_id for job in _pending):
-            _answer_next(wait=True)
+            _answer_next()
 
 
 def _write_ready() -> None:
     while _pending and _worker is not None and _worker.ready():
-        _answer_next(wait=False)
+        _answer_next()
 
 
-def _answer_next(*, wait: bool) -> None:
+def _answer_next() -> None:
     """Read the oldest job's answer and write its record (validating here if it has none)."""
     job = _pending[0]
     answer: Any = None
