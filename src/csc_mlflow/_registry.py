@@ -156,8 +156,21 @@ class RegistryStore:
         return _every_page(self.client.search_registered_models, None)
 
     def set_alias(self, model: str, alias: str, version: str) -> None:
-        """Point ``alias`` at ``version``."""
-        self.client.set_registered_model_alias(model, alias, version)
+        """Point ``alias`` at ``version``.
+
+        Two writers setting a new alias at once can meet the store's unique constraint
+        (MLflow's upsert reads, then inserts): the loser sets it again, now as an update.
+        """
+        for attempt in range(_HEAD_ROUNDS):
+            try:
+                self.client.set_registered_model_alias(model, alias, version)
+                return
+            except Exception as exc:  # re-raised unless it is that race
+                text = str(exc)
+                lost_race = "UNIQUE" in text or "unique" in text or "duplicate key" in text
+                if not lost_race or attempt == _HEAD_ROUNDS - 1:
+                    raise
+                time.sleep(0.05)
 
     def alias_version(self, model: str, alias: str) -> str | None:
         """The version ``alias`` points at, or None."""
