@@ -68,6 +68,11 @@ def secondary(
                 continue
             candidates = [i for i in parts if i not in hidden and values[i][0] > 0]
             if not candidates:
+                if total is not None and total_known:
+                    # No other part to hide (the hidden one is the only non-empty part): it
+                    # equals the total, so the total is hidden with it.
+                    hidden.add(total)
+                    changed = True
                 continue
             hidden.add(min(candidates, key=lambda i: (values[i][0], i)))
             changed = True
