@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
 from csc_mlflow.fairness._engine import GroupCounts
-from csc_mlflow.fairness._groups import EncodedFeature, product_codes
+from csc_mlflow.fairness._groups import EncodedFeature
 
 __all__ = ["Counter"]
 
@@ -34,6 +34,7 @@ class Counter:
         self.y_true = y_true
         self.y_pred = y_pred
         self.weights = weights
+        self._cells: np.ndarray | None = None
         self.rows: np.ndarray | None = None
         self.weighted: np.ndarray | None = None
         if int(np.prod(self.sizes)) <= _MAX_PRODUCT_CELLS:
@@ -78,12 +79,24 @@ class Counter:
         return self.features[name]
 
     def _count(self, members: list[EncodedFeature]) -> tuple[np.ndarray, np.ndarray]:
-        index = product_codes(members)  # in place from here on: one buffer, no temporaries
-        index *= 2
-        index += self.y_true
-        index *= 2
-        index += self.y_pred
+        """(rows, weighted) per cell of the members' product, each with its 4 confusion cells.
+
+        One index per row, ``((code_1 * n_2 + code_2) * n_3 + ...) * 4 + 2 * y_true + y_pred``,
+        built in place in one buffer of the narrowest integer type that holds it (the two
+        labels folded into one byte per row once, for every table).
+        """
         size = int(np.prod([len(m.labels) for m in members])) * 4
+        if self._cells is None:
+            self._cells = self.y_true.astype(np.int8)
+            self._cells <<= 1
+            self._cells |= self.y_pred.astype(np.int8)
+        dtype = np.dtype(np.int16 if size <= 2**15 else np.int32 if size <= 2**31 else np.int64)
+        index: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = members[0].codes.astype(dtype)
+        for member in members[1:]:
+            index *= len(member.labels)
+            index += member.codes
+        index <<= 2
+        index += self._cells
         rows = np.bincount(index, minlength=size).astype(float)
         if self.weights is None:
             return rows, rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Final
@@ -35,34 +36,46 @@ def feature_result(
 ) -> FeatureResult:
     rates = all_rates(counts, metrics, confidence, undefined)
     n = counts.n.astype(int)
-    sufficient = n >= policy.min_group_size
-    columns_ = {
-        m: (mv.value.tolist(), mv.low.tolist(), mv.high.tolist()) for m, mv in rates.items()
-    }
-    auc_values = auc.tolist() if auc is not None else None
-    sizes, enough = n.tolist(), sufficient.tolist()
-    groups = []
-    for i, label in enumerate(counts.labels):
-        values: dict[str, Estimate] = {}
-        for metric, (value_, low_, high_) in columns_.items():
-            value = value_[i]
-            values[metric] = (
-                Estimate(value, low_[i], high_[i]) if math.isfinite(value) else Estimate(None)
-            )
-        if auc_values is not None:
-            value = auc_values[i]
-            values["roc_auc"] = Estimate(value if math.isfinite(value) else None)
-        tn, fp, fn, tp = (int(c) for c in counts.rows[i])
-        groups.append(GroupResult(label, sizes[i], enough[i], values, (tn, fp, fn, tp)))
+    sizes, enough = n.tolist(), (n >= policy.min_group_size).tolist()
+    # One column of plain floats per metric (None where undefined): every group's estimates
+    # and every disparity are read from these, no per-group lookups.
+    estimates: dict[str, list[Estimate]] = {}
+    values: dict[str, list[float | None]] = {}
+    for metric, mv in rates.items():
+        column = [
+            _estimate((v, lo, hi, ())) if math.isfinite(v) else _UNDEFINED
+            for v, lo, hi in zip(mv.value.tolist(), mv.low.tolist(), mv.high.tolist(), strict=True)
+        ]
+        estimates[metric] = column
+        values[metric] = [e.value for e in column]
+    if auc is not None:
+        estimates["roc_auc"] = [
+            Estimate(v) if math.isfinite(v) else _UNDEFINED for v in auc.tolist()
+        ]
+    labels = counts.labels
+    cells = counts.rows.astype(int).tolist()
+    groups = tuple(
+        GroupResult(
+            label,
+            sizes[i],
+            enough[i],
+            {metric: column[i] for metric, column in estimates.items()},
+            tuple(cells[i]),
+        )
+        for i, label in enumerate(labels)
+    )
+    judged = [i for i in range(len(labels)) if enough[i]]
+    ref = next((i for i in judged if labels[i] == reference), None)
     disparities: dict[str, Estimate] = {}
-    judged = [g for g in groups if g.sufficient]
     for metric in rates:
-        diff, ratio = _between(judged, metric)
+        column, value = estimates[metric], values[metric]
+        defined = [i for i in judged if value[i] is not None]
+        diff, ratio = _between(defined, column, value, labels)
         disparities[f"{metric}_difference"] = diff
         disparities[f"{metric}_ratio"] = ratio
-        ref = next((g for g in judged if g.group == reference), None)
         if ref is not None:
-            rdiff, rratio = _to_reference(judged, ref, metric)
+            others = [i for i in defined if i != ref]
+            rdiff, rratio = _to_reference(others, ref, column, labels)
             disparities[f"{metric}_difference_to_reference"] = rdiff
             disparities[f"{metric}_ratio_to_reference"] = rratio
     for named, parts in NAMED.items():
@@ -72,7 +85,13 @@ def feature_result(
             for kind, pick in (("difference", max), ("ratio", min)):
                 candidates = [disparities[f"{p}_{kind}{suffix}"] for p in parts]
                 disparities[f"{named}_{kind}{suffix}"] = _worst(candidates, pick, undefined)
-    return FeatureResult(name, columns, tuple(groups), disparities, reference)
+    return FeatureResult(name, columns, groups, disparities, reference)
+
+
+_UNDEFINED: Final = Estimate(None)
+_estimate: Final = functools.partial(tuple.__new__, Estimate)
+"""``Estimate`` from a full 4-tuple, without the Python-level ``__new__`` (one per group and
+metric)."""
 
 
 def _worst(
@@ -86,62 +105,70 @@ def _worst(
     return pick(defined, key=lambda e: e.value or 0.0) if complete else Estimate(None)
 
 
-def _between(groups: list[GroupResult], metric: str) -> tuple[Estimate, Estimate]:
-    defined = [g for g in groups if g.metrics[metric].value is not None]
+def _between(
+    defined: list[int],
+    column: list[Estimate],
+    value: list[float | None],
+    labels: tuple[str, ...],
+) -> tuple[Estimate, Estimate]:
+    """The largest gap between two groups' rates: the first highest group against the first
+    lowest (another than the highest when every rate is equal)."""
     if len(defined) < 2:
-        return Estimate(None), Estimate(None)
-    hi = max(defined, key=lambda g: g.metrics[metric].value or 0.0)
-    lo = min(defined, key=lambda g: (g.metrics[metric].value or 0.0, g is hi))
-    a, b = hi.metrics[metric], lo.metrics[metric]
+        return _UNDEFINED, _UNDEFINED
+    hi = max(defined, key=value.__getitem__)  # type: ignore[arg-type]
+    lo = min(defined, key=value.__getitem__)  # type: ignore[arg-type]
+    if lo == hi:  # every rate equal
+        lo = next(i for i in defined if i != hi)
+    a, b = column[hi], column[lo]
     assert a.value is not None
     assert b.value is not None
     d_low, d_high = newcombe(
         a.value, a.low or 0.0, a.high or 1.0, b.value, b.low or 0.0, b.high or 1.0
     )
-    difference = Estimate(a.value - b.value, d_low, d_high, (hi.group, lo.group))
+    difference = Estimate(a.value - b.value, d_low, d_high, (labels[hi], labels[lo]))
     if a.value > 0:
         r_low, r_high = ratio_bounds(
             b.value, b.low or 0.0, b.high or 1.0, a.value, a.low or 0.0, a.high or 1.0
         )
-        ratio = Estimate(b.value / a.value, r_low, r_high, (lo.group, hi.group))
+        ratio = Estimate(b.value / a.value, r_low, r_high, (labels[lo], labels[hi]))
     else:  # every group's rate is 0: the ratio is undefined (fairlearn gives NaN too)
-        ratio = Estimate(None)
+        ratio = _UNDEFINED
     return difference, ratio
 
 
 def _to_reference(
-    groups: list[GroupResult], ref: GroupResult, metric: str
+    others: list[int], ref: int, column: list[Estimate], labels: tuple[str, ...]
 ) -> tuple[Estimate, Estimate]:
-    r = ref.metrics[metric]
-    others = [g for g in groups if g is not ref and g.metrics[metric].value is not None]
+    r = column[ref]
     if r.value is None or not others:
-        return Estimate(None), Estimate(None)
-    worst = max(others, key=lambda g: abs((g.metrics[metric].value or 0.0) - (r.value or 0.0)))
-    w = worst.metrics[metric]
+        return _UNDEFINED, _UNDEFINED
+    rv = r.value
+    worst = max(others, key=lambda i: abs((column[i].value or 0.0) - rv))
+    w = column[worst]
     assert w.value is not None
-    low, high = newcombe(w.value, w.low or 0.0, w.high or 1.0, r.value, r.low or 0.0, r.high or 1.0)
-    if w.value < r.value:
+    low, high = newcombe(w.value, w.low or 0.0, w.high or 1.0, rv, r.low or 0.0, r.high or 1.0)
+    if w.value < rv:
         low, high = -high, -low
     difference = Estimate(
-        abs(w.value - r.value), max(low, 0.0) if low > 0 else low, high, (worst.group, ref.group)
+        abs(w.value - rv), max(low, 0.0) if low > 0 else low, high, (labels[worst], labels[ref])
     )
 
-    def both_ways(g: GroupResult) -> float:
-        v = g.metrics[metric].value or 0.0
-        if v == 0 and r.value == 0:
+    def both_ways(i: int) -> float:
+        v = column[i].value or 0.0
+        if v == 0 and rv == 0:
             return 1.0
-        if v == 0 or r.value == 0:
+        if v == 0 or rv == 0:
             return 0.0
-        return min(v / r.value, r.value / v)  # type: ignore[operator]
+        return min(v / rv, rv / v)
 
     lowest = min(others, key=both_ways)
-    lv = lowest.metrics[metric]
+    lv = column[lowest]
     assert lv.value is not None
-    small, big = (lv, r) if lv.value <= r.value else (r, lv)
+    small, big = (lv, r) if lv.value <= rv else (r, lv)
     assert small.value is not None
     assert big.value is not None
     r_low, r_high = ratio_bounds(
         small.value, small.low or 0.0, small.high or 1.0, big.value, big.low or 0.0, big.high or 1.0
     )
-    ratio = Estimate(both_ways(lowest), r_low, r_high, (lowest.group, ref.group))
+    ratio = Estimate(both_ways(lowest), r_low, r_high, (labels[lowest], labels[ref]))
     return difference, ratio

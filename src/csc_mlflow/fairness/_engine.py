@@ -9,6 +9,7 @@ report it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -74,6 +75,7 @@ def roc_auc_by_group(
     return result
 
 
+@functools.cache
 def _selectors(metrics: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """0/1 matrices (4, metrics) picking each metric's numerator and denominator cells."""
     num = np.zeros((4, len(metrics)))
@@ -82,6 +84,7 @@ def _selectors(metrics: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         numerator, denominator = RATE_METRICS[metric]
         num[[_CELL[c] for c in numerator], j] = 1
         den[[_CELL[c] for c in denominator], j] = 1
+    num.flags.writeable = den.flags.writeable = False  # cached: shared by every call
     return num, den
 
 

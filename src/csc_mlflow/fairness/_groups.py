@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -85,7 +85,7 @@ def encode(
         and (spec is None or spec.groups is None)
     ):
         # Fast path: the categorical's own codes are the group codes.
-        cat_codes: np.ndarray = series.cat.codes.to_numpy()
+        cat_codes: np.ndarray = cast(pd.Categorical, series.array).codes  # a view: no copy
         labels = [str(c) for c in series.cat.categories]
         if len(cat_codes) and cat_codes.min() < 0:
             notes.append(f"{column}: some values are missing; they form the group '{NOT_RECORDED}'")

@@ -30,12 +30,13 @@ def binary(values: Any, what: str) -> np.ndarray:
             raise DataError(
                 f"{what} has missing values (NaN); drop or fill those rows first", key=what
             )
-        low, high = array.min(), array.max()
-        if (
-            low >= 0
-            and high <= 1
-            and (array.dtype.kind in "iu" or bool(((array == 0) | (array == 1)).all()))
-        ):
+        if array.dtype.kind in "iu":
+            # One pass: as unsigned, a negative number is huge, so 0 and 1 alone give max <= 1.
+            unsigned = array.view(np.dtype(f"u{array.dtype.itemsize}"))
+            zero_one = bool(unsigned.max() <= 1)
+        else:
+            zero_one = bool(((array == 0) | (array == 1)).all())
+        if zero_one:
             checked: np.ndarray = array if array.dtype == np.int64 else array.astype(np.int64)
             return checked
     if array.dtype.kind in "iuf" and not len(array):

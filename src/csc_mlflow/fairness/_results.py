@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
@@ -43,9 +43,11 @@ __all__ = [
 Verdict = Literal["meets", "breaches", "inconclusive"]
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its interval; None where withheld or undefined."""
+class Estimate(NamedTuple):
+    """A value with its interval; None where withheld or undefined.
+
+    A named tuple (immutable, and cheap to build: an evaluation makes one per group and metric).
+    """
 
     value: float | None
     low: float | None = None
