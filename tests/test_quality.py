@@ -239,6 +239,20 @@ def test_bad_suites_are_reported_by_file_entry_and_key(
     assert str(path) in str(caught.value)
 
 
+def test_a_suite_file_is_checked_again_when_it_changes(tmp_path: Path) -> None:
+    # Loaded suites are kept by file and content: the same file again is the same suite, an
+    # edited file is read afresh (an edit that breaks it is reported, not hidden by the cache).
+    path = tmp_path / "suite.yaml"
+    path.write_text(SUITE)
+    first = load_suite(path)
+    assert load_suite(path) is first
+    path.write_text(SUITE.replace("value_set: [x]", "value_set: [x, y]"))
+    assert load_suite(path).rules[0].kwargs["value_set"] == ["x", "y"]
+    path.write_text(SUITE.replace("severity: error", "severity: fatal"))
+    with pytest.raises(SuiteError, match="severity"):
+        load_suite(path)
+
+
 def test_unknown_shipped_suite_lists_close_ones() -> None:
     with pytest.raises(
         SuiteError,

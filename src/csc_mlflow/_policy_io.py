@@ -58,7 +58,7 @@ def check_yaml_bounds(text: str) -> str | None:
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
         return f"the file is larger than {MAX_YAML_BYTES:,} bytes"
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return None  # the loader reports syntax errors with their position
     sizes: dict[int, int] = {}

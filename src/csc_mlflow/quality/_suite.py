@@ -222,6 +222,10 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         entry and the key.
     """
     text, source = _read(ref, base)
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    loaded = _loaded.get((source, sha256))
+    if loaded is not None:  # the same file, unchanged: checked already
+        return loaded
     bounds = check_yaml_bounds(text)  # JSON is YAML too: the same bounds hold
     if bounds is not None:
         raise SuiteError(f"{source}: {bounds}; fix the suite file", key=str(source))
@@ -233,14 +237,25 @@ def load_suite(ref: str | Path, *, base: Path | None = None) -> Suite:
         data = _from_gx_json(data, source)
     else:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader (C or Python)
         except yaml.YAMLError as exc:
             at = yaml_where(exc)
             raise SuiteError(
                 f"{source}: {at}not valid YAML ({getattr(exc, 'problem', exc)})",
                 key=str(source),
             ) from exc
-    return _check(data, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    suite = _check(data, source, sha256)
+    _loaded[(source, sha256)] = suite
+    while len(_loaded) > _MAX_LOADED:
+        _loaded.pop(next(iter(_loaded)))
+    return suite
+
+
+_SAFE_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (ten times faster), else PyYAML's."""
+_MAX_LOADED: Final = 64
+_loaded: dict[tuple[str, str], Suite] = {}
+"""Suites checked in this process, by file and content: loading one again is a lookup."""
 
 
 def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
