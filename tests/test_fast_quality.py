@@ -135,10 +135,12 @@ def test_the_engine_filters_each_row_condition_once_per_validation() -> None:
     suite = load_suite("ssda903/episodes@2024-25")
     engine = shared_domain_engine()
     calls: list[str] = []
+    widths: list[int] = []
     parent = engine.__mro__[1]._apply_row_condition_filter
 
-    def counting(self: object, data: object, condition: object, kwargs: dict) -> object:
+    def counting(self: object, data: pd.DataFrame, condition: object, kwargs: dict) -> object:
         calls.append(repr(condition))
+        widths.append(data.shape[1])
         return parent(self, data, condition, kwargs)
 
     original = engine.__mro__[1]._apply_row_condition_filter
@@ -151,6 +153,9 @@ def test_the_engine_filters_each_row_condition_once_per_validation() -> None:
         str(r.kwargs["row_condition"]) for r in suite.rules if "row_condition" in r.kwargs
     }
     assert len(calls) == len(set(calls)) == len(conditions)
+    # Each filtering carries only the columns read under its condition (GX is given 40-odd).
+    assert max(widths) <= 16
+    assert sum(widths) / len(widths) < 5, widths
 
 
 def _values_of_child_by_crosstab(frame: pd.DataFrame, column: str, child: str) -> pd.Series:

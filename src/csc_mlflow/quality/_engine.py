@@ -79,21 +79,33 @@ def _define() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._domains: dict[Hashable, Any] = {}
+            self._columns: Mapping[str, tuple[str, ...]] = {}
 
         def load_batch_data(self, batch_id: str, batch_data: Any) -> None:
             self._domains.clear()
             super().load_batch_data(batch_id, batch_data)
 
+        def columns_by_condition(self, columns: Mapping[str, tuple[str, ...]]) -> None:
+            """For the next validation: the columns read under each row condition (by every
+            rule that uses it, and by the condition itself). Filtered rows carry only those."""
+            self._columns = columns
+
         def release(self) -> None:
             """Drop the rows kept for the batch just validated."""
             self._domains.clear()
+            self._columns = {}
 
         def _apply_row_condition_filter(
             self, data: Any, row_condition: Any, domain_kwargs: dict[str, Any]
         ) -> Any:
-            # One filtering per condition, whatever the domain's shape (table, column, pair).
+            # One filtering per condition, whatever the domain's shape (table, column, pair),
+            # of only the columns read under it (pandas resolves every column of the frame for
+            # each query, and takes every column of the rows kept).
             key = ("rows", id(data), repr(row_condition), domain_kwargs.get("condition_parser"))
             if key not in self._domains:
+                columns = self._columns.get(_condition_text(row_condition))
+                if columns is not None and all(c in data.columns for c in columns):
+                    data = data[list(columns)]
                 self._domains[key] = super()._apply_row_condition_filter(
                     data, row_condition, domain_kwargs
                 )
@@ -109,6 +121,18 @@ def _define() -> type:
 
     _vectorised_unique_within_record(SharedDomainEngine)
     return SharedDomainEngine
+
+
+def _condition_text(row_condition: Any) -> str:
+    """A row condition's pandas text, however GX hands it on (text, a pass-through condition or
+    its dict form); empty when it is none of these."""
+    if isinstance(row_condition, str):
+        return row_condition
+    if isinstance(row_condition, Mapping):
+        text = row_condition.get("pass_through_filter")
+    else:
+        text = getattr(row_condition, "pass_through_filter", None)
+    return text if isinstance(text, str) else ""
 
 
 def _vectorised_unique_within_record(engine: type) -> None:
@@ -166,7 +190,8 @@ _configurations_lock = threading.Lock()
 
 @contextlib.contextmanager
 def configurations_read_once() -> Iterator[None]:
-    """While a suite is validated, each expectation's configuration is built once.
+    """While a suite is validated, each expectation's configuration is built once, and each
+    configuration's expectation object once.
 
     GX rebuilds an expectation's whole configuration (a pydantic round trip) for every
     argument it looks up: some 10,000 times for a 99-rule suite, 40% of a validation's fixed
@@ -175,13 +200,18 @@ def configurations_read_once() -> Iterator[None]:
     csc-mlflow suites run one at a time; GX's own class is restored afterwards.
     """
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
 
     built = Expectation.__dict__.get("configuration")
-    if not isinstance(built, property) or built.fget is None:  # another GX: leave it alone
-        yield
+    rebuilt = ExpectationConfiguration.__dict__.get("to_domain_obj")
+    if not isinstance(built, property) or built.fget is None or not callable(rebuilt):
+        yield  # another GX: leave it alone
         return
     build = built.fget
     kept: dict[int, tuple[Any, Any]] = {}
+    objects: dict[int, tuple[Any, Any]] = {}
 
     def configuration(self: Any) -> Any:
         hit = kept.get(id(self))
@@ -189,10 +219,20 @@ def configurations_read_once() -> Iterator[None]:
             hit = kept[id(self)] = (self, build(self))  # holding self keeps its id unique
         return hit[1]
 
+    def to_domain_obj(self: Any) -> Any:
+        # GX turns each configuration back into an expectation ~10 times per validation.
+        hit = objects.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = objects[id(self)] = (self, rebuilt(self))
+        return hit[1]
+
     with _configurations_lock:
         Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+        ExpectationConfiguration.to_domain_obj = to_domain_obj  # type: ignore[method-assign]
         try:
             yield
         finally:
             Expectation.configuration = built  # type: ignore[method-assign,assignment]
+            ExpectationConfiguration.to_domain_obj = rebuilt  # type: ignore[method-assign]
             kept.clear()
+            objects.clear()

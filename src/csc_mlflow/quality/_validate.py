@@ -311,6 +311,9 @@ def run_suite(frame: pd.DataFrame, suite: Suite, *, shared: bool = True) -> list
     expectations = gx_suite(suite)
     batch_definition = gx_batch_definition(shared=shared)
     with _validating:  # one batch at a time: GX's engine holds the batch being validated
+        engine = batch_definition.data_asset.datasource.get_execution_engine()
+        if shared and hasattr(engine, "columns_by_condition"):
+            engine.columns_by_condition(_columns_by_condition(frame, suite))
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         once = configurations_read_once() if shared else contextlib.nullcontext()
         try:
@@ -341,6 +344,27 @@ def run_suite(frame: pd.DataFrame, suite: Suite, *, shared: bool = True) -> list
                 "exception": _exception_name(info),
             }
     return raw
+
+
+def _columns_by_condition(frame: pd.DataFrame, suite: Suite) -> dict[str, tuple[str, ...]]:
+    """Each row condition's columns: those read by every rule under it, and every column named
+    in it (a name found anywhere in its text; more than it needs is harmless). A condition a
+    table-level rule uses keeps every column (it is left out)."""
+    every: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for rule in suite.rules:
+        condition = rule.kwargs.get("row_condition")
+        if not isinstance(condition, str):
+            continue
+        if not rule.columns:
+            whole.add(condition)
+        every.setdefault(condition, set()).update(rule.columns)
+    names = [str(c) for c in frame.columns]
+    return {
+        condition: tuple(c for c in names if c in read or c in condition)
+        for condition, read in every.items()
+        if condition not in whole
+    }
 
 
 def _exception_name(info: Any) -> str | None:

@@ -298,14 +298,17 @@ def _neighbour(frame: pd.DataFrame, *, column: str, child: str, step: int) -> pd
     """``column`` of the child's row before (``step`` 1) or after (-1), in start order (the
     data's order on a tie); blank at either end of a child's rows."""
     positions, same = _order(frame, child)
-    values = pd.Series(frame[column].to_numpy()[positions])
-    shifted = values.shift(step)
+    key = f"csc_order_inverse:{child}"
+    inverse = frame.attrs.get(key)
+    if inverse is None or len(inverse) != len(frame):
+        inverse = np.empty_like(positions)
+        inverse[positions] = np.arange(len(positions))
+        frame.attrs[key] = inverse
+    # Taken in the column's own array type (no round trip through Python objects).
+    shifted = pd.Series(frame[column].array.take(positions)).shift(step)
     linked = same if step == 1 else np.r_[same[1:], False]
     shifted = shifted.where(linked)
-    out = pd.Series(index=range(len(frame)), dtype=shifted.dtype)
-    out.iloc[positions] = shifted.to_numpy()
-    out.index = frame.index
-    return out
+    return pd.Series(shifted.array.take(inverse), index=frame.index)
 
 
 def _first_of_child(frame: pd.DataFrame, *, child: str, start: str) -> pd.Series:
