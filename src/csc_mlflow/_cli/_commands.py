@@ -218,13 +218,19 @@ def dq_validate(
     from csc_mlflow.quality._validate import validate_frame
 
     loaded = load_suite(suite)
-    frame = read_with_header(data, loaded.columns, header_path)
+    frame, forms = read_with_header(data, loaded.columns, header_path)
     result = validate_frame(frame, loaded, block_on=block_on)
     body = payload(result, name="cli", digest=None)
     if as_json:
-        click.echo(json.dumps(body.to_json(), indent=2, sort_keys=True))
+        out = body.to_json()
+        out["date_forms"] = forms
+        click.echo(json.dumps(out, indent=2, sort_keys=True))
     else:
         click.echo(f"{data}: {result.rows} rows against {loaded.ref}: {result.status.upper()}")
+        if forms:
+            click.echo(
+                "dates read as: " + ", ".join(f"{c} {form}" for c, form in sorted(forms.items()))
+            )
         _rule_table(body.rules)
     if result.status == "failed":
         blocked()

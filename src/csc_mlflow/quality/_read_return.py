@@ -14,6 +14,7 @@ from csc_mlflow._codes import (
     UNREADABLE_SUFFIX,
 )
 from csc_mlflow.exceptions import DataError
+from csc_mlflow.quality._dates import read_dates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,21 +84,7 @@ def _dates(
     path: Path, column: str, values: pd.Series, *, keep: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """The column as dates, and which cells held text that is not a date (``keep``: kept
-    blank for the rule; otherwise an error naming the file and column, never the value)."""
-    import pandas as pd
-
-    text = values.str.strip()
-    parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    iso = parsed.isna() & text.notna()
-    if iso.any():
-        parsed[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
-    unreadable = parsed.isna() & text.notna() & text.ne("")
-    bad = int(unreadable.sum())
-    if bad and not keep:
-        raise DataError(
-            f"{path}: column {column!r} has {'some' if bad <= 5 else bad} values that are not "
-            "dates (expected dd/mm/YYYY); correct them and validate again",
-            path=path,
-            column=column,
-        )
-    return parsed, unreadable.astype("int64")
+    blank for the rule; otherwise an error naming the file and column, never the value). One
+    form per column (dd/mm/YYYY as the DfE writes them, or YYYY-MM-DD); both is an error."""
+    read = read_dates(values, path=path, column=column, keep_unreadable=keep)
+    return read.dates, read.unreadable
