@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import mlflow
+import pytest
 from click.testing import CliRunner
 
 import csc_mlflow
@@ -125,3 +126,82 @@ def test_gate_history_of_an_unknown_model_is_an_error(tracking: str) -> None:
     code, out = run("gate", "history", "no-such-model")
     assert code == 1
     assert "no registered model called 'no-such-model'" in out
+
+
+def test_gate_errors_exit_1_and_verdicts_exit_3(tracking: str, tmp_path: Path) -> None:
+    # Every gate error used to exit 3 "BLOCKED": an error to fix is not a verdict.
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nproject: {name: a, owner: b}\ngate: {staging: {require: [data_quality]}}\n"
+    )
+    code, out = run("gate", "check", "m", "1", "--alias", "staging")  # no policy anywhere
+    assert code == 1, out
+    assert "no governance policy found" in out
+    assert "the gate could not judge" in out
+    code, out = run("gate", "check", "nomodel", "1", "--alias", "staging", "--policy", str(policy))
+    assert code == 1, out
+    assert "has no version 1 of a model called 'nomodel'" in out
+    code, out = run("gate", "check", "m", "one", "--alias", "staging", "--policy", str(policy))
+    assert code == 2
+    assert "'one' is not a model version" in out
+    code, out = run(
+        "gate", "promote", "nomodel", "1", "--alias", "staging", "--policy", str(policy), "--json"
+    )
+    assert code == 1
+    assert json.loads(out)["error"] is True
+    code, out = run("atrs", "m", "v1")
+    assert code == 2
+    # A version whose evidence is missing is a verdict: blocked, exit 3.
+    with csc_mlflow.governed_run(policy):
+        mlflow.log_param("x", 1)
+        run_id = mlflow.active_run().info.run_id
+    client = mlflow.MlflowClient()
+    client.create_registered_model("m")
+    artifacts = client.get_run(run_id).info.artifact_uri
+    version = client.create_model_version("m", f"{artifacts}/none", run_id=run_id).version
+    code, out = run(
+        "gate", "check", "m", str(version), "--alias", "staging", "--policy", str(policy)
+    )
+    assert code == 3, out
+    assert "BLOCKED" in out
+    assert "could not judge" not in out
+
+
+def test_gate_check_against_a_server_that_is_down_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nproject: {name: a, owner: b}\n")
+    code, out = run(
+        "gate", "check", "m", "1", "--alias", "staging", "--policy", str(policy),
+        "--tracking-uri", f"http://127.0.0.1:{port}",
+    )  # fmt: skip
+    assert code == 1
+    assert "cannot read version 1 of model 'm' from the registry" in out
+
+
+def test_commands_never_create_a_store_they_were_only_to_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "elsewhere" / "mlflow.db"
+    uri = f"sqlite:///{missing}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    for args in (
+        ("status", "abc"),
+        ("report", "abc"),
+        ("atrs", "m", "1"),
+        ("gate", "check", "m", "1", "--alias", "staging"),
+        ("gate", "history", "m"),
+        ("gate", "audit"),
+    ):
+        code, out = run(*args)
+        assert code == 1, (args, out)
+        assert f"no MLflow tracking store at {missing} ({uri}); nothing was created" in out
+    assert not missing.exists()
+    assert not (tmp_path / "mlflow.db").exists()
+    code, out = run("status", "abc", "--tracking-uri", (tmp_path / "mlruns").as_uri())
+    assert code == 1
+    assert "no MLflow tracking store at" in out
+    assert not (tmp_path / "mlruns").exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from csc_mlflow._evidence import Reason, Waiver
 from csc_mlflow._policy import Policy
@@ -38,6 +38,17 @@ class GateDecision:
         """True when the alias may move (passed, or every blocking reason waived)."""
         return self.decision in ("passed", "waived")
 
+    @property
+    def error(self) -> bool:
+        """True when the gate could not judge at all (no policy, the registry unreachable, no
+        such version, an unexpected failure): still blocked, but an error to fix first, not a
+        verdict on the evidence."""
+        return (
+            self.decision == "blocked"
+            and bool(self.reasons)
+            and all(r.code in ERROR_CODES for r in self.reasons)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``--json`` output)."""
         return {
@@ -45,6 +56,7 @@ class GateDecision:
             "version": self.version,
             "alias": self.alias,
             "decision": self.decision,
+            "error": self.error,
             "reasons": [r.to_dict() for r in self.reasons],
             "run_id": self.run_id,
             "manifest_sha256": self.manifest_sha256,
@@ -52,6 +64,20 @@ class GateDecision:
             "sealed_policy_sha256": self.sealed_policy_sha256,
             "waiver": self.waiver.to_dict() if self.waiver else None,
         }
+
+
+ERROR_CODES: Final = frozenset(
+    {
+        "gate.error",
+        "gate.policy",
+        "gate.unreachable",
+        "gate.no_version",
+        "ledger.error",
+        "ledger.unsigned",
+    }
+)
+"""Reasons that mean the gate could not judge or record (exit 1 at the command line, not 3):
+no policy, no such version, the registry or ledger unreachable, a signing key not set."""
 
 
 def blocked(

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from csc_mlflow._cli._exits import blocked
+from csc_mlflow._cli._store import existing_store, version_number
 
 __all__ = ["atrs", "dq", "ethics", "policy", "report", "status"]
 
@@ -41,7 +42,7 @@ def status(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Print RUN_ID's governance status and every reason; exit 3 unless it passed."""
     from csc_mlflow._verify import get_status
 
-    result = get_status(run_id, tracking_uri=tracking_uri)
+    result = get_status(run_id, tracking_uri=existing_store(tracking_uri))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
@@ -349,14 +350,14 @@ def report(run_id: str, output: str, policy_path: str | None, tracking_uri: str 
         if policy_path is not None:
             raise
         found = None
-    html = render_run_report(run_id, tracking_uri=tracking_uri, policy=found)
+    html = render_run_report(run_id, tracking_uri=existing_store(tracking_uri), policy=found)
     Path(output).write_text(html, encoding="utf-8")
     click.echo(f"wrote {output}")
 
 
 @click.command()
 @click.argument("model")
-@click.argument("version")
+@click.argument("version", callback=version_number)
 @click.option(
     "-o", "--output", default="atrs-draft.md", show_default=True, type=click.Path(dir_okay=False)
 )
@@ -368,7 +369,7 @@ def atrs(
     """Write an ATRS draft for MODEL VERSION, pre-filled from the evidence."""
     from csc_mlflow.report._atrs import TODO, atrs_draft
 
-    text = atrs_draft(model, version, tracking_uri=tracking_uri, policy=policy_path)
+    text = atrs_draft(model, version, tracking_uri=existing_store(tracking_uri), policy=policy_path)
     Path(output).write_text(text, encoding="utf-8")
     todo = text.count(TODO)
     click.echo(f"wrote {output}: {todo} field(s) need a person ({TODO})")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from csc_mlflow._cli._exits import EXIT_ERROR, blocked
+from csc_mlflow._cli._store import existing_store, version_number
 from csc_mlflow._gate_decision import GateDecision
 
 __all__ = ["gate"]
@@ -27,6 +28,7 @@ def _print_decision(decision: GateDecision, as_json: bool) -> None:
     click.echo(
         f"{decision.model} version {decision.version} -> {decision.alias}: "
         f"{decision.decision.upper()}"
+        + (" (the gate could not judge: an error)" if decision.error else "")
     )
     for reason in decision.reasons:
         click.echo(f"  - {reason}")
@@ -34,7 +36,7 @@ def _print_decision(decision: GateDecision, as_json: bool) -> None:
 
 @gate.command("check")
 @click.argument("model")
-@click.argument("version")
+@click.argument("version", callback=version_number)
 @click.option("--alias", required=True)
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
@@ -50,15 +52,24 @@ def gate_check(
     """Check whether ALIAS may move onto MODEL VERSION (exit 0 passed, 3 blocked)."""
     from csc_mlflow.gate._check import check
 
+    tracking_uri = existing_store(tracking_uri)
     decision = check(model, version, alias, policy=policy_path, tracking_uri=tracking_uri)
     _print_decision(decision, as_json)
+    _exit_for(decision)
+
+
+def _exit_for(decision: GateDecision) -> None:
+    """0 when the alias may move; 1 when the gate could not judge (no policy, no such version,
+    the registry unreachable); 3 when the evidence blocks it."""
+    if decision.error:
+        raise SystemExit(EXIT_ERROR)
     if not decision.passed:
         blocked()
 
 
 @gate.command("promote")
 @click.argument("model")
-@click.argument("version")
+@click.argument("version", callback=version_number)
 @click.option("--alias", required=True)
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
@@ -93,13 +104,15 @@ def gate_promote(
                 "a waiver needs --waive-by, --role, --reason, --expires and --covers"
             )
         waiver = Waiver(waive_by, role, why, expires.date(), tuple(covers))
+    tracking_uri = existing_store(tracking_uri)
     try:
         decision = promote(
             model, version, alias, waiver=waiver, policy=policy_path, tracking_uri=tracking_uri
         )
     except PromotionBlocked as exc:
         _print_decision(exc.decision, as_json)
-        blocked()
+        _exit_for(exc.decision)
+        blocked()  # a promotion refused is never a success
     _print_decision(decision, as_json)
 
 
@@ -114,6 +127,7 @@ def gate_history(
     """Every gate decision recorded for MODEL, oldest first, with the ledger checked."""
     from csc_mlflow.gate._history import history
 
+    tracking_uri = existing_store(tracking_uri)
     found = history(model, tracking_uri=tracking_uri, policy=policy_path)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, sort_keys=True))
@@ -175,6 +189,7 @@ def gate_watch(
     schedule so a missed webhook is caught."""
     from csc_mlflow.gate._watch import make_server, start_audits
 
+    tracking_uri = existing_store(tracking_uri)
     secret = os.environ.get(secret_env)
     if not secret:
         raise click.UsageError(f"set {secret_env} to the webhook's secret")
@@ -201,6 +216,7 @@ def gate_audit(
     report each alias that no longer passes (per the policy). Exit 3 if any fails."""
     from csc_mlflow.gate._audit import audit
 
+    tracking_uri = existing_store(tracking_uri)
     findings = audit(model, policy=policy_path, tracking_uri=tracking_uri)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in findings], indent=2, sort_keys=True))

@@ -98,6 +98,17 @@ def _check(
     try:
         model_version = store.model_version(model_name, version)
     except Exception as exc:  # noqa: BLE001 - unreachable server or unknown version: block
+        if getattr(exc, "error_code", None) == "RESOURCE_DOES_NOT_EXIST":
+            return blocked(
+                model_name,
+                version,
+                alias,
+                "gate.no_version",
+                f"the registry at {store.client.tracking_uri} has no version {version} of a "
+                f"model called {model_name!r}; check the name (names are case-sensitive) and "
+                "the version ('csc-mlflow gate history MODEL' lists the versions decided)",
+                policy_sha256=resolved.sha256,
+            )
         return blocked(
             model_name,
             version,
