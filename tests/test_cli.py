@@ -205,3 +205,45 @@ def test_commands_never_create_a_store_they_were_only_to_read(
     assert code == 1
     assert "no MLflow tracking store at" in out
     assert not (tmp_path / "mlruns").exists()
+
+
+def test_policy_validate_checks_what_the_policy_refers_to(tmp_path: Path) -> None:
+    # Each of these used to be reported as a valid policy.
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(
+        "version: 1\nproject: {name: a, owner: b}\n"
+        "datasets: {episodes: {suite: ssda903/episodes@2099-00}, own: {suite: mine.yaml}}\n"
+        "ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}\n"
+        "signing: {required: true, public_key: keys/signing-key.pub.pem}\n"
+    )
+    (tmp_path / "ethics").mkdir()
+    (tmp_path / "ethics" / "workbook.yaml").write_text("[not: a mapping")
+    code, out = run("policy", "validate", str(policy))
+    assert code == 1, out
+    assert "5 problem(s) with what the policy refers to" in out
+    assert "datasets.episodes.suite: no shipped suite 'ssda903/episodes@2099-00'" in out
+    assert "datasets.own.suite:" in out
+    assert f"ethics.triage: {tmp_path / 'ethics' / 'triage.yaml'} does not exist" in out
+    assert "ethics.workbook:" in out
+    assert f"signing.public_key: {tmp_path / 'keys' / 'signing-key.pub.pem'} does not exist" in out
+    assert "valid policy" not in out
+
+
+def test_a_threshold_no_measure_can_reach_is_refused(tmp_path: Path) -> None:
+    policy = tmp_path / "governance.yaml"
+    base = (
+        "version: 1\nproject: {name: a, owner: b}\n"
+        "fairness: {sensitive_features: {sex: {column: sex}}, thresholds: [THRESHOLD]}\n"
+    )
+    for threshold, message in (
+        ("{metric: demographic_parity_ratio, min: 1.8}", "can never be met"),
+        ("{metric: equalized_odds_difference, max: 10}", "always holds"),
+        ("{metric: equalized_odds_difference, max: -0.1}", "can never be met"),
+    ):
+        policy.write_text(base.replace("THRESHOLD", threshold))
+        code, out = run("policy", "validate", str(policy))
+        assert code == 1
+        assert "fairness.thresholds[0]" in out
+        assert message in out
+    policy.write_text(base.replace("THRESHOLD", "{metric: demographic_parity_ratio, min: 0.8}"))
+    assert run("policy", "validate", str(policy))[0] == 0

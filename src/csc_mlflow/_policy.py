@@ -223,6 +223,17 @@ class FairnessThreshold(_Model):
             raise ValueError("give 'min', 'max' or both; found neither")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        # Every measure a threshold can name (a rate, a difference of rates, a ratio of the
+        # smaller to the larger, an AUC) lies from 0 to 1: a bound outside can never be met, or
+        # is always met (a percentage written as 80 for 0.8, say).
+        for bound in ("min", "max"):
+            value = getattr(self, bound)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(
+                    f"'{bound}' is {value}, but {self.metric} lies from 0 to 1, so this bound "
+                    f"{'can never be met' if (bound == 'min') == (value > 1) else 'always holds'}"
+                    "; write it as a fraction (0.8, not 80)"
+                )
         return self
 
 

@@ -26,10 +26,18 @@ def policy() -> None:
 @policy.command("validate")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 def policy_validate(file: str | None) -> None:
-    """Check FILE (default: $CSC_MLFLOW_POLICY or ./governance.yaml) against the schema."""
+    """Check FILE (default: $CSC_MLFLOW_POLICY or ./governance.yaml): its schema, and that
+    every suite, ethics file and key it names exists and reads."""
+    from csc_mlflow._cli._references import reference_problems
     from csc_mlflow._policy_io import load_policy
 
     loaded = load_policy(file)
+    problems = reference_problems(loaded)
+    if problems:
+        raise click.ClickException(
+            f"{loaded.source}: {len(problems)} problem(s) with what the policy refers to:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
     click.echo(f"{loaded.source}: valid policy for project {loaded.project.name!r}")
     click.echo(f"sha256: {loaded.sha256}")
 
