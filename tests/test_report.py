@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
@@ -277,6 +278,18 @@ def test_cli_report_and_version_summary(quickstart_run: str, tmp_path: Path) -> 
     out = tmp_path / "r.html"
     result = CliRunner().invoke(main, ["report", quickstart_run, "-o", str(out)])
     assert result.exit_code == 0, result.output
+    # The sealed report itself (it used to be a fresh rendering with another title, an
+    # accountable officer 'not named', blank dataset contexts and no packages).
+    sealed = Path(
+        MlflowClient().download_artifacts(quickstart_run, names.REPORT_PATH, str(tmp_path / "dl"))
+    )
+    assert out.read_bytes() == sealed.read_bytes()
+    assert "verified against manifest" in result.output
+    rendered = CliRunner().invoke(
+        main, ["report", quickstart_run, "--render", "-o", str(tmp_path / "fresh.html")]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    assert "not the sealed report" in rendered.output
     assert "Governance report" in out.read_text()
     client = MlflowClient()
     version = client.get_model_version("re-referral-risk", "1")
@@ -386,3 +399,25 @@ def test_withheld_rule_counts_show_c_in_the_report() -> None:
     assert "<td>c</td>" in html
     assert "0.33" not in html
     assert "c: a count of 1 to 5, withheld" in html
+
+
+def test_cli_report_refuses_an_altered_or_unsealed_report(tracking: str, tmp_path: Path) -> None:
+    policy = tmp_path / "governance.yaml"  # in the working folder: every run is governed
+    policy.write_text("version: 1\nproject: {name: a, owner: b}\n")
+    with csc_mlflow.governed_run(policy) as run:
+        pass
+    out = tmp_path / "out.html"
+    client = MlflowClient()
+    local = Path(client.get_run(run.info.run_id).info.artifact_uri.removeprefix("file://"))
+    report_file = local / names.REPORT_PATH
+    report_file.write_text(report_file.read_text().replace("</body>", "<p>PASSED</p></body>"))
+    result = CliRunner().invoke(main, ["report", run.info.run_id, "-o", str(out)])
+    assert result.exit_code == 3
+    assert "does not verify; nothing written" in result.output
+    assert not out.exists()
+    with mlflow.start_run() as plain:  # governed (the policy is in force) but never sealed
+        open_run = plain.info.run_id
+        result = CliRunner().invoke(main, ["report", open_run, "-o", str(out)])
+    assert result.exit_code == 3
+    assert "never sealed" in result.output
+    assert not out.exists()

@@ -65,6 +65,8 @@ class RunGovernance:
     tag_status: str | None = None
     sealed_policy_sha256: str | None = None
     signature_checked: bool = False
+    sealed_report: bytes | None = field(default=None, repr=False)
+    """The report the run was sealed with, when its bytes match the manifest's hash."""
 
     @property
     def verified(self) -> bool:
@@ -173,6 +175,10 @@ def verify_run(
         except CscMlflowError as exc:
             problems.append(str(exc))
     sealed_policy = manifest.policy_sha256 if manifest is not None else None
+    report = files.get(names.REPORT_PATH)
+    listed = {e.path: e.sha256 for e in manifest.items} if manifest is not None else {}
+    if report is not None and listed.get(names.REPORT_PATH) != sha256_hex(report):
+        report = None
     evidence = RunEvidence(
         # The seal's MLflow status and policy hash, never the live status or the tag.
         run_status=manifest.run.mlflow_status if manifest is not None else run.info.status,
@@ -205,6 +211,7 @@ def verify_run(
         tag_status=tags.get(names.STATUS_TAG),
         sealed_policy_sha256=sealed_policy,
         signature_checked=signature_checked,
+        sealed_report=report,
     )
 
 

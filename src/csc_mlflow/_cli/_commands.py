@@ -344,10 +344,46 @@ def _census_file(path: Path) -> Path:
 @click.option(
     "-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False)
 )
+@click.option(
+    "--render",
+    is_flag=True,
+    help="Render afresh from the run's records instead of fetching the sealed report.",
+)
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
-def report(run_id: str, output: str, policy_path: str | None, tracking_uri: str | None) -> None:
-    """Render the governance report of RUN_ID to a self-contained HTML file."""
+def report(
+    run_id: str, output: str, render: bool, policy_path: str | None, tracking_uri: str | None
+) -> None:
+    """Fetch RUN_ID's sealed governance report, verified against its manifest, into OUTPUT
+    (exit 3, nothing written, when it was never sealed or does not verify)."""
+    tracking_uri = existing_store(tracking_uri)
+    if render:
+        _render_report(run_id, output, policy_path, tracking_uri)
+        return
+    from csc_mlflow._verify import get_status
+
+    status = get_status(run_id, tracking_uri=tracking_uri)
+    if status.manifest is None:
+        click.echo(
+            f"run {run_id} was never sealed, so it has no sealed report; nothing written "
+            "('--render' renders one from its records, unverified)"
+        )
+        blocked()
+    if not status.verified or status.sealed_report is None:
+        click.echo(f"run {run_id}: the sealed evidence does not verify; nothing written:")
+        for problem in status.problems or ("the report does not match the manifest",):
+            click.echo(f"  - {problem}")
+        blocked()
+    Path(output).write_bytes(status.sealed_report)
+    click.echo(
+        f"wrote {output}: the sealed report of run {run_id} (governance status "
+        f"{status.status.upper()}), verified against manifest {status.manifest_sha256}"
+    )
+
+
+def _render_report(
+    run_id: str, output: str, policy_path: str | None, tracking_uri: str | None
+) -> None:
     from csc_mlflow._resolve import resolve_policy
     from csc_mlflow.exceptions import PolicyNotFoundError
     from csc_mlflow.report._summary import render_run_report
@@ -358,9 +394,9 @@ def report(run_id: str, output: str, policy_path: str | None, tracking_uri: str 
         if policy_path is not None:
             raise
         found = None
-    html = render_run_report(run_id, tracking_uri=existing_store(tracking_uri), policy=found)
+    html = render_run_report(run_id, tracking_uri=tracking_uri, policy=found)
     Path(output).write_text(html, encoding="utf-8")
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {output}: rendered afresh from the run's records (not the sealed report)")
 
 
 @click.command()
