@@ -354,7 +354,7 @@ def test_interactive_triage_end_to_end(tmp_path: Path, monkeypatch: pytest.Monke
         "yes",
         "",  # question7, question7_1, question7_2
         "yes",
-        "5",  # question8, question8_1 (item3 is the 5th option)
+        "3",  # question8, question8_1: item3 is shown as 3 (the 5th option in the list)
         "no",  # question5
         "",  # question5_3
         "1,2",  # question9
@@ -421,7 +421,7 @@ def test_interactive_triage_reasks_a_bad_choice(
     ]
     result = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(typed) + "\n")
     assert result.exit_code == 0, result.output
-    assert "please answer with the numbers or ids shown" in result.output
+    assert "please answer with the numbers shown" in result.output
     assert yaml.safe_load((tmp_path / "ethics" / "triage.yaml").read_text())["question0"] == "item1"
 
 
@@ -585,11 +585,83 @@ def test_triage_fills_the_blank_template_but_never_overwrites_answers(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(main, ["ethics", "init"]).exit_code == 0
-    typed = ["3", "no", "no", "yes", "x", "yes", "yes", "", "yes", "5", "no", "", "1,2", "", "2"]
+    typed = ["3", "no", "no", "yes", "x", "yes", "yes", "", "yes", "3", "no", "", "1,2", "", "2"]
     first = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(typed) + "\n")
     assert first.exit_code == 0, first.output
     answered = (tmp_path / "ethics" / "triage.yaml").read_text()
     again = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(typed) + "\n")
     assert again.exit_code == 1
-    assert "already holds answers; pass --force" in again.output
+    assert "already holds a complete triage; pass --force" in again.output
     assert (tmp_path / "ethics" / "triage.yaml").read_text() == answered
+
+
+TRIAGE_TYPED = ["3", "no", "no", "yes", "x", "yes", "yes", "", "yes", "3", "no", "", "1,2", "", "2"]
+
+
+def test_triage_shows_sections_places_and_full_text_never_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["ethics", "triage"], input="\n".join(TRIAGE_TYPED) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Novelty of the proposed solution  (question 1 of 25)" in out
+    assert "Use of data in the proposed solution" in out
+    assert "What scale of data does the tool need to work?" in out
+    assert "question8_1" not in out
+    assert "item3" not in out  # no internal ids
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("What scale of data"))
+    numbers = [line.split(")")[0].strip() for line in lines[start + 1 : start + 6]]
+    assert numbers == ["1", "2", "3", "4", "5"]  # shown as the file writes them (itemN is N)
+    why = lines[lines.index("why:") + 1 :]
+    assert why
+    assert len(why) == len(set(why))  # each rule's reason once
+
+
+def test_an_interrupted_triage_keeps_its_answers_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # The input ends after five answers (as Ctrl-D at the sixth question would).
+    typed = "\n".join(TRIAGE_TYPED[:5]) + "\n"
+    first = CliRunner().invoke(main, ["ethics", "triage"], input=typed)
+    assert first.exit_code == 1
+    assert "Aborted" not in first.output
+    assert "the triage was interrupted; the 5 answers given are saved in" in first.output
+    saved = yaml.safe_load((tmp_path / "ethics" / "triage.yaml").read_text())
+    assert saved["question0"] == "item3"
+    assert saved["question4_1"] == "x"
+    rest = "\n".join(TRIAGE_TYPED[5:]) + "\n"
+    second = CliRunner().invoke(main, ["ethics", "triage"], input=rest)
+    assert second.exit_code == 0, second.output
+    assert "resuming (5 answers kept" in second.output
+    done = yaml.safe_load((tmp_path / "ethics" / "triage.yaml").read_text())
+    assert evaluate_triage(done).complete
+    assert done["question8_1"] == "item3"
+
+
+def test_ethics_check_works_on_the_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CSC_MLFLOW_POLICY", raising=False)
+    assert CliRunner().invoke(main, ["ethics", "init"]).exit_code == 0
+    blank = CliRunner().invoke(main, ["ethics", "check"])
+    assert blank.exit_code == 3, blank.output
+    assert "checking the files alone" in blank.output
+    typed = "\n".join(TRIAGE_TYPED) + "\n"
+    filled = CliRunner().invoke(main, ["ethics", "triage"], input=typed)  # fills the template
+    assert filled.exit_code == 0, filled.output
+    (tmp_path / "ethics" / "workbook.yaml").write_text(
+        yaml.safe_dump({"review_by": "2030-01-01", "answers": _all_answers()})
+    )
+    alone = CliRunner().invoke(main, ["ethics", "check"])
+    assert alone.exit_code == 0, alone.output
+    assert "ethics: PASSED" in alone.output
+    nothing = tmp_path / "empty"
+    nothing.mkdir()
+    monkeypatch.chdir(nothing)
+    none = CliRunner().invoke(main, ["ethics", "check"])
+    assert none.exit_code == 1
+    assert "no ethics files to check" in none.output

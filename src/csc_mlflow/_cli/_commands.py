@@ -97,7 +97,8 @@ def ethics_init(folder: str, force: bool) -> None:
         path.write_text(text, encoding="utf-8")
         click.echo(f"wrote {path}")
     click.echo(
-        "next: 'csc-mlflow ethics triage' to answer the triage, then 'csc-mlflow ethics check'"
+        "next: 'csc-mlflow ethics triage' to answer the triage, fill in the workbook, then "
+        "'csc-mlflow ethics check'"
     )
 
 
@@ -117,52 +118,118 @@ def ethics_triage(output: str, force: bool) -> None:
     from csc_mlflow.ethics._triage import evaluate_triage
 
     path = Path(output)
-    if path.exists() and not force and not _blank_answers(path):
-        raise click.ClickException(f"{path} already holds answers; pass --force to overwrite it")
-    answers = run_triage(ask)
-    result = evaluate_triage(answers)
+    answers: dict[str, Any] = {}
+    if path.exists() and not force:
+        answers = _answers_so_far(path)
+        if answers and evaluate_triage(answers).complete:
+            raise click.ClickException(
+                f"{path} already holds a complete triage; pass --force to answer it afresh"
+            )
+        if answers:
+            click.echo(f"{path}: resuming ({len(answers)} answers kept; the rest follow)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        run_triage(ask, answers)
+    except (click.Abort, EOFError, KeyboardInterrupt):
+        path.write_text(triage_template(answers), encoding="utf-8")
+        click.echo("")
+        raise click.ClickException(
+            f"the triage was interrupted; the {len(answers)} answers given are saved in {path}. "
+            "Run 'csc-mlflow ethics triage' again to continue where you stopped"
+        ) from None
+    result = evaluate_triage(answers)
     path.write_text(triage_template(answers), encoding="utf-8")
     click.echo(f"wrote {path}")
     click.echo(f"risk level: {result.risk}")
-    for theme in result.flagged:
-        click.echo(f"  flagged: {theme.label} ({'; '.join(theme.rationales)})")
+    if result.flagged:
+        click.echo("themes flagged (see the Ethics Workbook's section for each):")
+        for theme in result.flagged:
+            click.echo(f"  - {theme.label}")
+    rationales = dict.fromkeys(r for theme in result.flagged for r in theme.rationales)
+    if rationales:
+        click.echo("why:")
+        for rationale in rationales:  # each rule's reason once, however many themes it flags
+            click.echo(f"  - {rationale}")
 
 
-def _blank_answers(path: Path) -> bool:
-    """Whether ``path`` is an answers file with nothing answered (as ``ethics init`` writes)."""
+def _answers_so_far(path: Path) -> dict[str, Any]:
+    """The answers in ``path`` (none for the blank template ``ethics init`` writes)."""
     from csc_mlflow.ethics._answers import read_answer_file
-    from csc_mlflow.exceptions import EthicsError
 
-    try:
-        answers = read_answer_file(path, "Ethics Triage answers")
-    except EthicsError:
-        return False
-    return all(value in (None, "", []) for value in answers.values())
+    answers = read_answer_file(path, "Ethics Triage answers")  # unreadable: an error naming it
+    return {key: value for key, value in answers.items() if value not in (None, "", [])}
 
 
 @ethics.command("check")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
 @click.option(
+    "--triage",
+    "triage_path",
+    type=click.Path(dir_okay=False),
+    help="Triage answers (default: the policy's, else ethics/triage.yaml).",
+)
+@click.option(
+    "--workbook",
+    "workbook_path",
+    type=click.Path(dir_okay=False),
+    help="Workbook (default: the policy's, else ethics/workbook.yaml).",
+)
+@click.option(
     "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Check dates as of this day."
 )
-def ethics_check(policy_path: str | None, today: datetime | None) -> None:
-    """Report missing answers, unsigned roles, expired review dates and empty flagged themes."""
-    from csc_mlflow._policy_io import load_policy
+def ethics_check(
+    policy_path: str | None,
+    triage_path: str | None,
+    workbook_path: str | None,
+    today: datetime | None,
+) -> None:
+    """Report missing answers, unsigned roles, expired review dates and empty flagged themes.
+
+    Works on the answer files alone; with a policy, its sign-off rules and review limit apply
+    too."""
+    from csc_mlflow._policy import EthicsPolicy, Policy, Project
+    from csc_mlflow._policy_io import find_policy_file, load_policy
     from csc_mlflow.ethics._records import check_ethics
 
-    loaded = load_policy(policy_path)
-    if loaded.ethics is None or not (loaded.ethics.triage or loaded.ethics.workbook):
+    found = find_policy_file(policy_path)
+    loaded = load_policy(found) if found is not None or policy_path is not None else None
+    configured = loaded.ethics if loaded is not None else None
+    # Files given here are relative to this folder; the policy's, to the policy's folder.
+    triage = _absolute(triage_path) or (configured.triage if configured else None)
+    workbook = _absolute(workbook_path) or (configured.workbook if configured else None)
+    if loaded is None:
+        triage = triage or _if_present("ethics/triage.yaml")
+        workbook = workbook or _if_present("ethics/workbook.yaml")
+    if not (triage or workbook):
         raise click.ClickException(
-            f"{loaded.source}: the policy names no ethics files; add "
-            "'ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}'"
+            "no ethics files to check: give --triage and --workbook, run 'csc-mlflow ethics "
+            "init' to write templates, or name them in the policy ('ethics: {triage: ..., "
+            "workbook: ...}')"
         )
+    ethics = (configured or EthicsPolicy()).model_copy(
+        update={"triage": triage, "workbook": workbook}
+    )
+    if loaded is None:
+        loaded = Policy(
+            version=1, project=Project(name="(no policy)", owner="(no policy)"), ethics=ethics
+        )
+        click.echo("no policy found: checking the files alone (no sign-off rules, no review limit)")
+    else:
+        loaded = loaded.model_copy(update={"ethics": ethics})
     decision = check_ethics(loaded, today=today.date() if today is not None else None)
     click.echo(f"ethics: {decision.status.upper()}")
     for reason in decision.reasons:
         click.echo(f"  - {reason}")
     if not decision.passed:
         blocked()
+
+
+def _if_present(path: str) -> str | None:
+    return path if Path(path).is_file() else None
+
+
+def _absolute(path: str | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
 
 
 @click.group()

@@ -107,13 +107,19 @@ def workbook_template() -> str:
 Ask = Callable[[Question, Mapping[str, Any]], Any]
 
 
-def run_triage(ask: Ask) -> dict[str, Any]:
-    """Ask the visible questions in order (``ask`` returns an answer or None) and collect them."""
-    answers: dict[str, Any] = {}
+def run_triage(ask: Ask, answers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ask the visible questions in order (``ask`` returns an answer or None) and collect them
+    into ``answers`` as they come (so an interrupted triage keeps what was given); questions
+    already answered there are not asked again."""
+    answers = {} if answers is None else answers
+    given = set(answers)
     for question in triage_definition().questions:
-        if not visible(question, answers):
+        if question.id in given or not visible(question, answers):
             continue
         value = ask(question, answers)
         if value is not None and value != "" and value != []:
             answers[question.id] = value
+    for question in triage_definition().questions:
+        if question.id in answers and not visible(question, answers):
+            del answers[question.id]  # hidden by another answer: never written
     return answers
