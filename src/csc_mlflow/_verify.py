@@ -73,6 +73,24 @@ class RunGovernance:
         """True when the manifest and everything it seals are intact."""
         return not self.problems
 
+    def __repr__(self) -> str:
+        reasons = len(self.decision.reasons) if self.decision else 0
+        return (
+            f"RunGovernance(run_id={self.run_id!r}, status={self.status!r}, "
+            f"verified={self.verified}, reasons={reasons}, problems={len(self.problems)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The sealed status, whether the seal verifies, and every reason (notebooks)."""
+        from csc_mlflow._notebook import card
+
+        lines = [str(r) for r in (self.decision.reasons if self.decision else ())]
+        if self.verified:
+            lines.append(f"evidence verified against manifest {self.manifest_sha256}")
+        else:
+            lines += [f"NOT VERIFIED: {p}" for p in self.problems]
+        return card(f"Governance of run {self.run_id}", self.status, lines)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``csc-mlflow status --json``)."""
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
@@ -29,6 +29,9 @@ from csc_mlflow.fairness._suppress import (
     primary,
     secondary,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Estimate",
@@ -125,6 +128,62 @@ class FairnessResult:
     def feature(self, name: str) -> FeatureResult:
         """The feature (or intersection) called ``name``."""
         return next(f for f in self.features if f.feature == name)
+
+    @property
+    def by_group(self) -> pd.DataFrame:
+        """Every group's metrics as a DataFrame, as fairlearn's ``MetricFrame.by_group``: one
+        row per (feature, group), one column per metric under fairlearn's names, and ``count``.
+
+        As published: a count of 1 to 5 is missing (``<NA>``), and a group's rates are NaN
+        where the evidence withholds them (too small to judge, or they would reveal a small
+        count).
+        """
+        import pandas as pd
+
+        published = self.payload()
+        metrics = list(self.settings.metrics)
+        index: list[tuple[str, str]] = []
+        rows: list[list[object]] = []
+        for feature in published.features:
+            for group in feature.groups:
+                index.append((feature.feature, group.group))
+                values = group.metrics or {}
+                rows.append(
+                    [group.count if isinstance(group.count, int) else pd.NA]
+                    + [
+                        values[m].value if m in values and values[m].value is not None else None
+                        for m in metrics
+                    ]
+                )
+        frame = pd.DataFrame(
+            rows,
+            index=pd.MultiIndex.from_tuples(index, names=["feature", "group"]),
+            columns=["count", *metrics],
+        )
+        return frame.astype({"count": "Int64", **dict.fromkeys(metrics, "float64")})
+
+    def __repr__(self) -> str:
+        return (
+            f"FairnessResult(name={self.name!r}, status={self.status!r}, features="
+            f"{[f.feature for f in self.features]}, thresholds={len(self.thresholds)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The verdict, its reasons and each feature's disparities, as published (notebooks)."""
+        from csc_mlflow._notebook import card, table
+
+        published = self.payload()
+        body = ""
+        for feature in published.features:
+            rows = [
+                (metric, e.value, e.ci[0], e.ci[1], " vs ".join(e.groups))
+                for metric, e in sorted(feature.disparities.items())
+                if not metric.endswith("_to_reference") or feature.reference_group
+            ]
+            body += f'<div style="margin-top:6px;font-weight:600">{_escape(feature.feature)}</div>'
+            body += table(("disparity", "value", "low", "high", "between"), rows, limit=40)
+        lines = [*published.reasons, *published.notes] or ["every threshold met"]
+        return card(f"Fairness: {self.name}", self.status, lines, body)
 
     def payload(self) -> FairnessPayload:
         """The evidence payload: no count from 1 to the suppression limit, none recoverable.
@@ -303,3 +362,9 @@ def disclosure(result: FairnessResult) -> Disclosure:
 def published_counts(result: FairnessResult) -> dict[tuple[str, str], int | str]:
     """Group sizes as published: 1 to the limit shown as ``c``, with secondary suppression."""
     return dict(disclosure(result).counts)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

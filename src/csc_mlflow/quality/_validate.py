@@ -73,6 +73,42 @@ class DataQualityResult:
         """Share of rules that held."""
         return 100.0 * (len(self.rules) - len(self.failed)) / len(self.rules)
 
+    def __repr__(self) -> str:
+        rows = shown(self.rows, self.rows in SMALL)
+        return (
+            f"DataQualityResult(suite={self.suite.ref!r}, rows={rows}, status={self.status!r}, "
+            f"rules={len(self.rules)}, failed={len(self.failed)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The verdict and the failing rules, counts as they may be published (notebooks)."""
+        from csc_mlflow._notebook import card, table
+
+        rows = []
+        for r in map(disclosed, self.failed):
+            rows.append(
+                (
+                    r.rule,
+                    r.severity,
+                    shown(r.unexpected_count, "unexpected_count" in r.suppressed),
+                    shown(r.element_count, "element_count" in r.suppressed),
+                    _pct(r.unexpected_percent),
+                    r.problem or r.description,
+                )
+            )
+        lines = [
+            f"{shown(self.rows, self.rows in SMALL)} rows, {len(self.rules)} rules, "
+            f"{len(self.failed)} failed (blocking on {self.block_on})"
+        ]
+        if any(r.suppressed for r in map(disclosed, self.failed)):
+            lines.append("c: a count of 1 to 5, withheld (DfE disclosure control)")
+        body = (
+            table(("rule", "severity", "failed", "of rows", "%", "description"), rows)
+            if rows
+            else ""
+        )
+        return card(f"Data quality: {self.suite.ref}", self.status, lines, body)
+
     def reasons(self) -> list[str]:
         """One plain-English line per failed rule."""
         lines = []
