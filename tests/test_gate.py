@@ -310,12 +310,29 @@ def test_governance_page_lists_models_status_history_and_report_links(
     promote("m-page", 1, "staging")
     with urllib.request.urlopen(f"{remote.url}/csc/governance", timeout=30) as response:
         html = response.read().decode()
-    assert "<h1>CSC governance: registered models</h1>" in html
+    assert "<h1>Registered models: governance</h1>" in html
+    assert "&larr; MLflow</a>" in html  # a way back to MLflow's pages
     row = next(r for r in html.split("<tr>") if "<td>m-page</td>" in r)
     assert "staging: passed" in row
+    assert "<td>staging</td>" in row  # the alias set (it used to read 'none')
     assert "/artifacts/governance/report.html" in row
+    assert "#/experiments/" in row  # the run itself
     version = MlflowClient().get_model_version("m-page", "1")
     assert "| staging | passed |" in version.description
+    assert version.description.startswith("**Governance status: ")  # what the list shows
+    assert version.tags["csc.governance.status"] == "passed"
+
+
+def test_decisions_taken_through_the_server_update_the_version_summary(
+    remote: MlflowServer, folder: Path
+) -> None:
+    log_model("m-summary", folder)
+    client = MlflowClient()
+    client.update_model_version("m-summary", "1", description="Trained for the pilot.")
+    client.set_registered_model_alias("m-summary", "staging", "1")  # judged by the server
+    version = client.get_model_version("m-summary", "1")
+    assert "| staging | passed |" in version.description
+    assert version.description.rstrip().endswith("Trained for the pilot.")  # the user's text kept
 
 
 def test_cli_check_and_promote_exit_codes(remote: MlflowServer, folder: Path) -> None:

@@ -421,3 +421,36 @@ def test_cli_report_refuses_an_altered_or_unsealed_report(tracking: str, tmp_pat
     assert result.exit_code == 3
     assert "never sealed" in result.output
     assert not out.exists()
+
+
+def test_the_run_description_opens_with_the_verdict_and_few_metrics(quickstart_run: str) -> None:
+    run = MlflowClient().get_run(quickstart_run)
+    note = run.data.tags[names.NOTE_TAG]
+    assert note.startswith(f"**Governance status: {run.data.tags[names.STATUS_TAG].upper()}**")
+    assert f"runs/{quickstart_run}/artifacts/{names.REPORT_PATH}" in note
+    ours = [k for k in run.data.metrics if k.startswith("csc.")]
+    assert 0 < len(ours) < 20  # headline figures only; the rest lives in the records
+    assert "test_accuracy" in run.data.metrics
+
+
+def test_a_users_own_run_description_is_kept_below_the_verdict(
+    tracking: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nproject: {name: a, owner: b}\n")
+    with csc_mlflow.governed_run(policy) as run:
+        mlflow.set_tag(names.NOTE_TAG, "Baseline for the March review.")
+    note = MlflowClient().get_run(run.info.run_id).data.tags[names.NOTE_TAG]
+    assert note.startswith("**Governance status: PASSED**")
+    assert note.endswith(f"{names.NOTE_MARK}\n\nBaseline for the March review.")
+    assert note.count("Baseline for the March review.") == 1
+
+
+def test_the_users_text_survives_every_summary_layout() -> None:
+    from csc_mlflow._registry import SUMMARY_MARK, user_description
+
+    assert user_description(f"mine\n\n{SUMMARY_MARK}\nsummary\n{SUMMARY_MARK}") == "mine"  # old
+    assert user_description(f"summary\n{SUMMARY_MARK}\n\nmine") == "mine"
+    assert user_description("mine") == "mine"
+    assert user_description(f"summary\n{SUMMARY_MARK}") is None
+    assert user_description(None) is None

@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +46,7 @@ __all__ = [
     "RegistryStore",
     "actor",
     "entry_digest",
+    "user_description",
 ]
 
 LEDGER_PREFIX: Final = names.LEDGER_TAG_PREFIX
@@ -286,12 +288,36 @@ class RegistryStore:
         """Put ``summary`` (markdown) into the version's description, keeping the user's text
         (``read``: the version as just read, if the caller has it). Written only if it changed."""
         mv = read if read is not None else self.model_version(model, version)
-        own = (mv.description or "").split(SUMMARY_MARK)[0].rstrip()
-        block = f"{SUMMARY_MARK}\n{summary.rstrip()}\n{SUMMARY_MARK}"
-        text = f"{own}\n\n{block}" if own else block
-        if text != (mv.description or ""):
-            self.client.update_model_version(model, version, description=text)
-        return text
+        text = mv.description or ""
+        own = user_description(text) or ""
+        # The summary opens the description (the versions list shows its first words: the
+        # status), the mark after it, the user's own text kept below.
+        new = f"{summary.rstrip()}\n{SUMMARY_MARK}" + (f"\n\n{own}" if own else "")
+        if new != text:
+            self.client.update_model_version(model, version, description=new)
+        return new
+
+    def tag_version(
+        self, model: str, version: str, tags: Mapping[str, str], *, read: Any = None
+    ) -> None:
+        """Set ``tags`` on the version, those that changed only."""
+        mv = read if read is not None else self.model_version(model, version)
+        current = dict(mv.tags or {})
+        for key, value in tags.items():
+            if current.get(key) != value:
+                self.client.set_model_version_tag(model, version, key, value)
+
+
+def user_description(description: str | None) -> str | None:
+    """The user's own text in a version's description, without csc-mlflow's summary."""
+    text = description or ""
+    if text.count(SUMMARY_MARK) >= 2:  # an earlier layout: the user's text, then the block
+        own = text.split(SUMMARY_MARK)[0]
+    elif SUMMARY_MARK in text:  # the summary first, the mark, then the user's text
+        own = text.split(SUMMARY_MARK, 1)[1]
+    else:
+        own = text
+    return own.strip() or None
 
 
 def _entry_digests(tags: dict[str, str]) -> list[str]:

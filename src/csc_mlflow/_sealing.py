@@ -355,12 +355,31 @@ def _announce(
     """Status tags on the run and its logged models; summaries on its registered versions."""
     run_id = run.info.run_id
     status = _status_tags(decision, manifest_sha=manifest_sha)
-    writer.log_summary(run_id, tags={**status, **extra_tags})
+    note = {names.NOTE_TAG: _run_note(run, decision)}
+    writer.log_summary(run_id, tags={**status, **extra_tags, **note})
     writer.tag_logged_models(
         run, {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha}
     )
     if run.outputs and run.outputs.model_outputs:  # versions are registered from logged models
         describe_run_versions(run_id, client=writer.client, run=run, status_tags=status)
+
+
+def _run_note(run: Any, decision: GovernanceDecision) -> str:
+    """The run's description: the verdict, a link to the report and the blocking reasons,
+    then the user's own note as it was (everything after csc-mlflow's mark)."""
+    existing = run.data.tags.get(names.NOTE_TAG, "")
+    own = existing.split(names.NOTE_MARK, 1)[1] if names.NOTE_MARK in existing else existing
+    link = (
+        f"#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+        f"/artifacts/{names.REPORT_PATH}"
+    )
+    lines = [f"**Governance status: {decision.status.upper()}** ([governance report]({link}))"]
+    blocking = [r for r in decision.reasons if r.blocking]
+    lines += [f"- {str(r)[:300]}" for r in blocking[:5]]
+    if len(blocking) > 5:
+        lines.append(f"- and {len(blocking) - 5} more (see the report)")
+    note = "\n".join(lines) + f"\n{names.NOTE_MARK}"
+    return note + (f"\n\n{own.strip()}" if own.strip() else "")
 
 
 def _status_tags(decision: GovernanceDecision, *, manifest_sha: str | None) -> dict[str, str]:

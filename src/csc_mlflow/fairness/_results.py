@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 Verdict = Literal["meets", "breaches", "inconclusive"]
+
+HEADLINE_METRICS: Final = ("demographic_parity_ratio", "equalized_odds_difference")
+"""The disparities logged as MLflow metrics for every feature (with those thresholds judge)."""
 
 
 class Estimate(NamedTuple):
@@ -248,12 +251,16 @@ class FairnessResult:
         )
 
     def mlflow_metrics(self) -> dict[str, float]:
-        """Between-group disparities as MLflow metrics (no per-group values, no counts, none
-        that the evidence record withholds)."""
+        """The headline disparities as MLflow metrics: per feature, demographic parity ratio,
+        equalized odds difference and every measure a threshold judges (the rest lives in the
+        record). No per-group values, no counts, none that the record withholds."""
         shown = disclosure(self)
+        judged = {(t.feature, t.metric) for t in self.thresholds}
         out = {}
         for f in self.features:
             for metric, estimate in f.disparities.items():
+                if metric not in HEADLINE_METRICS and (f.feature, metric) not in judged:
+                    continue
                 if estimate.value is not None and not shown.hides(f.feature, estimate.groups):
                     out[names.fairness_metric(f.feature, metric)] = float(estimate.value)
         return out

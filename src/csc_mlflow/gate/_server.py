@@ -280,7 +280,18 @@ def _judged(name: str, version: str, alias: str, action: str) -> tuple[Any, Resp
     if refused is None and not decision.passed:
         reasons = "; ".join(str(r) for r in decision.reasons if r.blocking)
         refused = _refuse(f"csc-governance gate blocked {action}: {reasons}")
+        _summarise(name, version)  # the refusal is in the ledger: the summary shows it too
     return decision, refused
+
+
+def _summarise(name: str, version: str) -> None:
+    """Bring the version's summary up to date with the ledger (a courtesy: never fails)."""
+    from csc_mlflow.report._summary import describe_version
+
+    try:
+        describe_version(name, version, client=_own_store().client)
+    except Exception:  # noqa: BLE001 - the ledger already holds the decision
+        _logger.warning("csc-mlflow: could not update the summary of %s %s", name, version)
 
 
 def _after(response: Response) -> Response:
@@ -294,6 +305,7 @@ def _after(response: Response) -> Response:
         now = store.alias_version(name, alias)
         second = _decide(name, version, alias) if now == version else None
         if second is not None and second.passed and second.manifest_sha256 == first.manifest_sha256:
+            _summarise(name, version)
             return response
         _revert(store, name, alias, version, before)
         import dataclasses
@@ -313,6 +325,7 @@ def _after(response: Response) -> Response:
             who=_actor(),
             via="server",
         )
+        _summarise(name, version)
         return _refuse(f"csc-governance reverted alias {alias!r} on {name}: {note.message}")
     except Exception:
         _logger.exception("csc-mlflow: re-checking alias %s on %s failed", alias, name)
@@ -351,7 +364,8 @@ def _health() -> Response:
 
 
 def _governance_page() -> Response:
-    """Registered models with their governance status and gate history, linking to reports."""
+    """Registered models with their governance status, aliases, reasons and gate history,
+    linking to each run and its report; styled to sit beside MLflow's own pages."""
     from html import escape
 
     from csc_mlflow import _names as names
@@ -359,45 +373,72 @@ def _governance_page() -> Response:
 
     store = _own_store()
     runs = RunWriter(store.client)
+    prefix = os.environ.get(_PREFIX_ENV, "").rstrip("/")
     rows = []
     for model in store.registered_models():
+        # Aliases from the registered model (version searches do not carry them).
+        aliases_of: dict[str, list[str]] = {}
+        for alias, version in (store.client.get_registered_model(model.name).aliases or {}).items():
+            aliases_of.setdefault(str(version), []).append(alias)
         for mv in store.versions(model.name):
-            status, link = "not governed", ""
+            status, links, reasons = "not governed", "", ""
             if mv.run_id:
                 run = runs.get_run(mv.run_id)
-                status = run.data.tags.get(names.STATUS_TAG, "not governed")
-                href = (
-                    f"/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
-                    f"/artifacts/{names.REPORT_PATH}"
+                tags = run.data.tags
+                status = tags.get(names.STATUS_TAG, "not governed")
+                if status != "passed":
+                    reasons = tags.get(names.REASONS_TAG, "")
+                page = f"{prefix}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+                links = (
+                    f'<a href="{escape(page)}">run</a> &middot; '
+                    f'<a href="{escape(page + "/artifacts/" + names.REPORT_PATH)}">report</a>'
                 )
-                link = f'<a href="{escape(href)}">report</a>'
             entries = store.ledger(model.name, str(mv.version)).entries
             history = (
                 "<br>".join(
-                    escape(f"{e.time} {e.alias}: {e.decision} ({e.actor}, {e.via})")
-                    for e in entries
+                    escape(f"{e.time[:16]} {e.alias}: {e.decision} ({e.actor}, {e.via})")
+                    for e in entries[-5:]
                 )
                 or "no gate decisions"
             )
-            aliases = ", ".join(mv.aliases) or "none"
+            aliases = ", ".join(sorted(aliases_of.get(str(mv.version), []))) or "none"
+            stage = mv.current_stage if mv.current_stage and mv.current_stage != "None" else ""
+            version_page = f"{prefix}/#/models/{model.name}/versions/{mv.version}"
             rows.append(
-                f"<tr><td>{escape(model.name)}</td><td>{escape(str(mv.version))}</td>"
-                f"<td><strong>{escape(status.upper())}</strong></td><td>{escape(aliases)}</td>"
-                f"<td>{history}</td><td>{link}</td></tr>"
+                f"<tr><td>{escape(model.name)}</td>"
+                f'<td><a href="{escape(version_page)}">{escape(str(mv.version))}</a></td>'
+                f'<td><span class="s s-{escape(status)}">{escape(status.upper())}</span>'
+                f'<div class="why">{escape(reasons[:400])}</div></td>'
+                f"<td>{escape(aliases)}</td><td>{escape(stage)}</td>"
+                f"<td>{history}</td><td>{links}</td></tr>"
             )
-    body = "".join(rows) or '<tr><td colspan="6">No registered models.</td></tr>'
+    body = "".join(rows) or '<tr><td colspan="7">No registered models.</td></tr>'
     html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CSC governance</title>'
-        "<style>body{font-family:Arial,sans-serif;margin:24px}table{border-collapse:collapse}"
-        "th,td{border:1px solid #b1b4b6;padding:4px 8px;text-align:left;vertical-align:top}"
-        "th{background:#f3f2f1}</style></head><body><h1>CSC governance: registered models</h1>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Governance - MLflow</title><style>"
+        "body{font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,"
+        "sans-serif;margin:0;color:#11171c;font-size:13px}"
+        "header{background:#0e1416;color:#fff;padding:10px 24px;display:flex;gap:16px;"
+        "align-items:center}header a{color:#fff;text-decoration:none;font-weight:600}"
+        "main{padding:16px 24px}h1{font-size:18px;font-weight:600;margin:4px 0 12px}"
+        "table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d1d9e1;"
+        "padding:6px 8px;text-align:left;vertical-align:top}th{color:#5f7281;font-weight:600}"
+        "a{color:#2272b4}.s{border-radius:4px;padding:1px 6px;color:#fff;font-weight:600;"
+        "background:#5f7281}.s-passed{background:#277c43}.s-failed{background:#c82d4c}"
+        ".why{color:#5f7281;margin-top:2px;max-width:40em}</style></head><body>"
+        f'<header><a href="{escape(prefix)}/">&larr; MLflow</a><span>CSC governance</span>'
+        f'<a href="{escape(prefix)}/#/models">Models</a></header><main>'
+        "<h1>Registered models: governance</h1>"
         '<table><thead><tr><th scope="col">Model</th><th scope="col">Version</th>'
-        '<th scope="col">Governance status (tag; the gate verifies the seal)</th>'
-        '<th scope="col">Aliases</th>'
-        '<th scope="col">Gate history</th><th scope="col">Report</th></tr></thead>'
-        f"<tbody>{body}</tbody></table></body></html>"
+        '<th scope="col">Governance status (the gate verifies the seal)</th>'
+        '<th scope="col">Aliases</th><th scope="col">Stage</th>'
+        '<th scope="col">Gate history (latest 5)</th><th scope="col">Links</th></tr></thead>'
+        f"<tbody>{body}</tbody></table></main></body></html>"
     )
     return Response(html, mimetype="text/html")
+
+
+_PREFIX_ENV: Final = "_MLFLOW_STATIC_PREFIX"
 
 
 def create_app(app: Any = flask_app) -> Any:

@@ -17,7 +17,7 @@ from csc_mlflow._evidence import (
     WorkbookPayload,
 )
 from csc_mlflow._policy import Policy, Project
-from csc_mlflow._registry import SUMMARY_MARK, RegistryStore
+from csc_mlflow._registry import RegistryStore, user_description
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import first_line
 from csc_mlflow._verify import get_status
@@ -133,7 +133,7 @@ def atrs_draft(
         "## Tier 2: description and rationale",
         _field(
             "Detailed description",
-            mv.description.split(SUMMARY_MARK)[0].strip() if mv.description else None,
+            user_description(mv.description),
             "registry description",
             "What the model does and its scope.",
         ),

@@ -82,12 +82,14 @@ def describe_version(
     tags = {**(run.data.tags if run is not None else {}), **(status_tags or {})}
     entries = store.ledger(model, version, read=mv).entries
     latest = {entry.alias: entry for entry in entries}
+    status = tags.get(names.STATUS_TAG, "not governed")
     summary = version_summary(
-        status=tags.get(names.STATUS_TAG, "not governed"),
+        status=status,
         reasons=tags.get(names.REASONS_TAG),
         latest=latest,
         run=run,
     )
+    store.tag_version(model, version, {names.STATUS_TAG: status}, read=mv)
     return store.write_summary(model, version, summary, read=mv)
 
 
