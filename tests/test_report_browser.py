@@ -95,3 +95,73 @@ def test_report_verdict_and_suppressed_cell_visible_in_the_mlflow_ui(
         finally:
             browser.close()
     assert (shots / "report-in-mlflow-ui.png").stat().st_size > 10_000
+
+
+GATED = POLICY + "gate: {staging: {require: [data_quality]}}\n"
+
+
+def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+    from sklearn.dummy import DummyClassifier
+
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(GATED)
+    server = MlflowServer(
+        tmp_path / "server", app_name="csc-governance", env={"CSC_MLFLOW_POLICY": str(policy)}
+    )
+    try:
+        mlflow.set_tracking_uri(server.url)
+        experiment = mlflow.set_experiment("pages")
+        data = make_ssda903(300, seed=4)
+        with csc_mlflow.governed_run(policy, run_name="pages-run") as run:
+            mlflow.log_input(mlflow.data.from_pandas(data.header, name="header"), context="source")
+            mlflow.log_metric("test_accuracy", 0.75)
+            mlflow.sklearn.log_model(
+                DummyClassifier().fit([[0], [1]], [0, 1]),
+                name="model",
+                registered_model_name="pages-model",
+                pip_requirements=["scikit-learn"],
+            )
+        mlflow.MlflowClient().set_registered_model_alias("pages-model", "staging", "1")
+        status = mlflow.get_run(run.info.run_id).data.tags["csc.governance.status"].upper()
+        shots = REPO / "test-artifacts"
+        shots.mkdir(exist_ok=True)
+        pages = {
+            "run-list": f"{server.url}/#/experiments/{experiment.experiment_id}/runs"
+            "?workflowType=machine_learning",
+            "run-page": f"{server.url}/#/experiments/{experiment.experiment_id}/runs/"
+            f"{run.info.run_id}",
+            "version-page": f"{server.url}/#/models/pages-model/versions/1",
+            "governance-page": f"{server.url}/csc/governance",
+        }
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(pages["run-list"])
+                page.get_by_text("pages-run").first.wait_for(timeout=60_000)
+                page.screenshot(path=str(shots / "run-list.png"))
+                page.goto(pages["run-page"])
+                verdict = page.get_by_text(f"Governance status: {status}").first
+                verdict.wait_for(timeout=60_000)  # the run's description opens with it
+                assert verdict.is_visible()
+                page.screenshot(path=str(shots / "run-page.png"))
+                page.goto(pages["version-page"])
+                summary = page.get_by_text(f"Governance status: {status}").first
+                summary.wait_for(timeout=60_000)
+                assert summary.is_visible()
+                page.get_by_text("csc.governance.status").first.wait_for(timeout=30_000)
+                page.screenshot(path=str(shots / "version-page.png"))
+                page.goto(pages["governance-page"])
+                row = page.locator("tr", has_text="pages-model")
+                row.wait_for(timeout=30_000)
+                assert status in row.inner_text()
+                assert "staging" in row.inner_text()
+                assert "MLflow" in page.locator("header").inner_text()
+                page.screenshot(path=str(shots / "governance-page.png"))
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    for name in pages:
+        assert (shots / f"{name}.png").stat().st_size > 10_000
