@@ -85,7 +85,8 @@ def test_quickstart_registers_a_model_with_sealed_evidence(tmp_path: Path) -> No
 
 
 def test_every_example_file_is_exercised() -> None:
-    """The quickstart runs above; the policy and ethics files it uses must load and check."""
+    """The quickstart runs above (the notebook in test_notebook.py); the policy and ethics files
+    they use must load and check."""
     files = sorted(
         p.relative_to(REPO / "examples").as_posix()
         for p in (REPO / "examples").rglob("*")
@@ -95,6 +96,7 @@ def test_every_example_file_is_exercised() -> None:
         "ethics/triage.yaml",
         "ethics/workbook.yaml",
         "governance.yaml",
+        "notebook.ipynb",
         "quickstart.py",
     ], "a new example needs a test that runs it"
     from csc_mlflow.ethics import check_ethics
