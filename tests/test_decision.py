@@ -153,6 +153,51 @@ def test_policy_changed_blocks() -> None:
     assert decision.reasons[0].code == "policy.changed"
 
 
+POLICY_TEXT = """
+version: 1
+project: {name: a, owner: b}
+datasets: {train: {suite: s}, test: {suite: s}}
+fairness: {sensitive_features: {eth: {column: ETHNIC}}}
+ethics: {triage: t.yaml, workbook: w.yaml, signoff: {default: [accountable_officer], high: [accountable_officer, data_protection_officer]}}
+"""
+
+
+def test_a_new_waiver_alias_or_signing_key_keeps_earlier_evidence() -> None:
+    """Promotion sections are read afresh by the gate: they do not set aside sealed evidence."""
+    before = parse_policy(POLICY_TEXT + "gate: {staging: {require: [data_quality.train]}}\n")
+    after = parse_policy(
+        POLICY_TEXT
+        + "gate:\n"
+        "  staging: {require: [data_quality.train], waivers: {data_quality: [accountable_officer]}}\n"
+        "  champion: {require: [fairness]}\n"
+        "stages: {Production: champion}\n"
+        "signing: {required: true, public_key: k.pem}\n"
+    )
+    assert before.sha256 != after.sha256
+    assert before.evidence_sha256 == after.evidence_sha256
+    decision = evaluate(after, good(policy_sha256=before.evidence_sha256), today=TODAY)
+    assert "policy.changed" not in {r.code for r in decision.reasons}
+
+
+def test_a_changed_rule_for_evidence_sets_it_aside() -> None:
+    before = parse_policy(POLICY_TEXT)
+    for changed in (
+        POLICY_TEXT.replace("{suite: s}}", "{suite: s2}}"),
+        POLICY_TEXT.replace("ETHNIC}}}", "ETHNIC}}, min_group_size: 50}"),
+        POLICY_TEXT.replace("signoff: {default: [accountable_officer], ", "signoff: {"),
+        POLICY_TEXT + "models: {allow_input_example: true}\n",
+    ):
+        after = parse_policy(changed)
+        assert after.evidence_sha256 != before.evidence_sha256, changed
+        decision = evaluate(after, good(policy_sha256=before.evidence_sha256), today=TODAY)
+        assert decision.reasons[0].code == "policy.changed", changed
+
+
+def test_runs_sealed_with_the_whole_policy_hash_still_match() -> None:
+    decision = evaluate(POLICY, good(policy_sha256=POLICY.sha256), today=TODAY)
+    assert "policy.changed" not in {r.code for r in decision.reasons}
+
+
 def test_high_risk_needs_more_signoffs_and_review_date_expires() -> None:
     workbook = item(
         "csc.ethics.workbook",

@@ -234,7 +234,7 @@ def test_changed_policy_requirement_blocks(
     (tmp_path / "triage.yaml").write_text(yaml.safe_dump(TRIAGE))
     (tmp_path / "workbook.yaml").write_text(yaml.safe_dump(workbook()))
     reasons = _blocked("m-policy", policy=changed)
-    assert any("the evidence was produced under policy" in r for r in reasons)
+    assert any("the evidence was judged by policy" in r for r in reasons)
 
 
 def test_expired_review_date_blocks(remote: MlflowServer, folder: Path) -> None:

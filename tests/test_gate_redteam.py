@@ -247,16 +247,16 @@ def test_03_a_policy_tag_rewritten_to_a_tightened_policy_does_not_pass(
             }
         )
     )
-    new_hash = csc_mlflow.load_policy(tight).sha256
+    new_hash = csc_mlflow.load_policy(tight).evidence_sha256
     MlflowClient().set_tag(run_id, names.POLICY_SHA_TAG, new_hash)
     decision = check("rt-policy", 1, "champion", policy=tight)
     assert decision.decision == "blocked"
     text = "\n".join(str(r) for r in decision.reasons)
     assert "the csc.policy.sha256 tag no longer matches" in text
-    assert "the evidence was produced under policy" in text
+    assert "the evidence was judged by policy" in text
     assert "under the policy in force: eth: demographic_parity_difference" in text
-    assert decision.sealed_policy_sha256 == csc_mlflow.load_policy(lenient).sha256
-    assert decision.policy_sha256 == new_hash
+    assert decision.sealed_policy_sha256 == csc_mlflow.load_policy(lenient).evidence_sha256
+    assert decision.policy_sha256 == csc_mlflow.load_policy(tight).sha256
 
 
 def test_04_a_passing_runs_seal_copied_onto_a_failing_run_is_refused(remote: MlflowServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -290,6 +292,14 @@ def test_cli_report_and_version_summary(quickstart_run: str, tmp_path: Path) -> 
     )
     assert rendered.exit_code == 0, rendered.output
     assert "not the sealed report" in rendered.output
+    # Rendered afresh (from a folder with no policy) with the policy the run was sealed under.
+    assert "with the policy the run was sealed under" in rendered.output
+    fresh = (tmp_path / "fresh.html").read_text()
+    assert "Director of Children&#x27;s Services" in fresh or "Director of Children's" in fresh
+    assert "not named in the policy" not in fresh
+    snapshot = MlflowClient().download_artifacts(quickstart_run, names.POLICY_PATH, str(tmp_path))
+    sealed_policy = json.loads(Path(snapshot).read_text())
+    assert sealed_policy["project"]["accountable_officer"] == "Director of Children's Services"
     assert "Governance report" in out.read_text()
     client = MlflowClient()
     version = client.get_model_version("re-referral-risk", "1")

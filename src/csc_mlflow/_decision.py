@@ -24,7 +24,7 @@ from csc_mlflow._evidence import (
 )
 from csc_mlflow._policy import Policy
 
-__all__ = ["GovernanceDecision", "Reason", "evaluate", "requirements_for"]
+__all__ = ["GovernanceDecision", "Reason", "evaluate", "judged_by", "requirements_for"]
 
 _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
     "passed": None,
@@ -61,6 +61,12 @@ def requirements_for(policy: Policy, alias: str | None = None) -> tuple[str, ...
         else:
             expanded.append(item)
     return tuple(dict.fromkeys(expanded))
+
+
+def judged_by(policy: Policy, sealed_sha256: str | None) -> bool:
+    """Whether evidence sealed with ``sealed_sha256`` was judged by the rules ``policy`` judges
+    evidence by: its evidence hash, or (runs sealed by earlier releases) its whole-policy hash."""
+    return sealed_sha256 is not None and sealed_sha256 in (policy.evidence_sha256, policy.sha256)
 
 
 def evaluate(
@@ -115,13 +121,15 @@ def evaluate(
                 "incomplete",
             )
         )
-    elif evidence.policy_sha256 != policy.sha256:
+    elif not judged_by(policy, evidence.policy_sha256):
         reasons.append(
             Reason(
                 "policy.changed",
                 "policy",
-                f"the evidence was produced under policy {evidence.policy_sha256[:12]} but the "
-                f"policy in force is {policy.sha256[:12]}; re-run under the current policy",
+                f"the evidence was judged by policy {evidence.policy_sha256[:12]} but the "
+                f"policy in force judges evidence as {policy.evidence_sha256[:12]} (its "
+                "datasets, fairness, ethics or models sections changed); re-run under the "
+                "current policy",
                 "incomplete",
             )
         )

@@ -347,6 +347,18 @@ class SigningPolicy(_Model):
     public_key: NonEmptyStr | None = None
 
 
+PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing"})
+"""The policy's sections the gate reads at promotion, outside the hash that seals evidence."""
+
+
+def _canonical(content: Any) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _content_sha256(content: Any) -> str:
+    return hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest()
+
+
 class Policy(_Model):
     """A whole ``governance.yaml``. Build with :func:`csc_mlflow.load_policy`."""
 
@@ -362,6 +374,7 @@ class Policy(_Model):
 
     _source: Path | None = PrivateAttr(default=None)
     _sha256: str = PrivateAttr(default="")
+    _evidence_sha256: str = PrivateAttr(default="")
 
     @field_validator("datasets")
     @classmethod
@@ -396,18 +409,29 @@ class Policy(_Model):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        canonical = json.dumps(
-            self.model_dump(mode="json", exclude_defaults=True),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
+        content = self.model_dump(mode="json", exclude_defaults=True)
+        self._sha256 = _content_sha256(content)
+        self._evidence_sha256 = _content_sha256(
+            {k: v for k, v in content.items() if k not in PROMOTION_SECTIONS}
         )
-        self._sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def sha256(self) -> str:
-        """Canonical SHA-256 of the policy's content (independent of layout and comments)."""
+        """Canonical SHA-256 of the whole policy's content (independent of layout and
+        comments): what the gate judged a promotion against."""
         return self._sha256
+
+    @property
+    def evidence_sha256(self) -> str:
+        """Canonical SHA-256 of what judges a run's evidence: the policy without its promotion
+        sections (``gate``, ``stages``, ``signing``), which the gate reads afresh at every
+        promotion. A run is sealed with this hash, so a new waiver clause or alias does not
+        set aside evidence that was judged by the same rules."""
+        return self._evidence_sha256
+
+    def snapshot(self) -> bytes:
+        """The policy's content as canonical JSON, sealed on each run it governs."""
+        return _canonical(self.model_dump(mode="json", exclude_defaults=True)).encode("utf-8")
 
     @property
     def source(self) -> Path | None:

@@ -54,7 +54,9 @@ _logger = logging.getLogger("csc_mlflow")
 _FINGERPRINTS: Final = 64
 _sealed: OrderedDict[str, tuple[Any, GovernanceDecision]] = OrderedDict()
 
-_MADE_AT_SEAL = frozenset({names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH})
+_MADE_AT_SEAL = frozenset(
+    {names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH, names.POLICY_PATH}
+)
 
 
 def last_decision(run_id: str) -> GovernanceDecision | None:
@@ -150,6 +152,7 @@ def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> Governanc
         ethics = ethics_evidence(gathered.policy, run_id=run_id, existing=kinds)
         new_files.update(ethics.files)
         extra_tags.update(ethics.tags)
+        new_files[names.POLICY_PATH] = gathered.policy.snapshot()
     files = {**gathered.files, **new_files}
 
     items, decision = _decide(run, gathered, files, mlflow_status)
@@ -256,8 +259,8 @@ def _decide(
     items: list[EvidenceItem] = []
     problems: list[str] = []
     for path, data in sorted(files.items()):
-        if not path.endswith(".json"):
-            continue  # charts and the report are sealed by the manifest, not judged
+        if not path.endswith(".json") or path in names.SEALED_ATTACHMENTS:
+            continue  # charts, the report and the policy are sealed by the manifest, not judged
         try:
             items.append(parse_record(path, data))
         except CscMlflowError as exc:
@@ -393,6 +396,8 @@ def _status_tags(decision: GovernanceDecision, *, manifest_sha: str | None) -> d
 
 
 def _kind_of(path: str, data: bytes) -> str:
+    if path == names.POLICY_PATH:
+        return "policy"
     if not path.endswith(".json"):
         return "attachment"
     try:

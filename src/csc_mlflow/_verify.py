@@ -67,6 +67,8 @@ class RunGovernance:
     signature_checked: bool = False
     sealed_report: bytes | None = field(default=None, repr=False)
     """The report the run was sealed with, when its bytes match the manifest's hash."""
+    sealed_policy: bytes | None = field(default=None, repr=False)
+    """The policy the run was sealed under (its content), when it matches the manifest."""
 
     @property
     def verified(self) -> bool:
@@ -186,17 +188,16 @@ def verify_run(
             problems.append(problem)
     items = []
     for path, data in sorted(files.items()):
-        if path == names.REPORT_PATH or not path.endswith(".json"):
+        if path in names.SEALED_ATTACHMENTS or not path.endswith(".json"):
             continue
         try:
             items.append(parse_record(path, data))
         except CscMlflowError as exc:
             problems.append(str(exc))
     sealed_policy = manifest.policy_sha256 if manifest is not None else None
-    report = files.get(names.REPORT_PATH)
     listed = {e.path: e.sha256 for e in manifest.items} if manifest is not None else {}
-    if report is not None and listed.get(names.REPORT_PATH) != sha256_hex(report):
-        report = None
+    report = _as_sealed(files, listed, names.REPORT_PATH)
+    snapshot = _as_sealed(files, listed, names.POLICY_PATH)
     evidence = RunEvidence(
         # The seal's MLflow status and policy hash, never the live status or the tag.
         run_status=manifest.run.mlflow_status if manifest is not None else run.info.status,
@@ -230,7 +231,14 @@ def verify_run(
         sealed_policy_sha256=sealed_policy,
         signature_checked=signature_checked,
         sealed_report=report,
+        sealed_policy=snapshot,
     )
+
+
+def _as_sealed(files: dict[str, bytes], listed: dict[str, str], path: str) -> bytes | None:
+    """The bytes of ``path`` when the manifest lists them with this hash, else None."""
+    data = files.get(path)
+    return data if data is not None and listed.get(path) == sha256_hex(data) else None
 
 
 def served_files(writer: RunWriter, model_version: Any) -> tuple[ManifestEntry, ...]:

@@ -452,18 +452,15 @@ def _render_report(
     run_id: str, output: str, policy_path: str | None, tracking_uri: str | None
 ) -> None:
     from csc_mlflow._resolve import resolve_policy
-    from csc_mlflow.exceptions import PolicyNotFoundError
-    from csc_mlflow.report._summary import render_run_report
+    from csc_mlflow.report._summary import rendered_report
 
-    try:
-        found = resolve_policy(policy_path)
-    except PolicyNotFoundError:
-        if policy_path is not None:
-            raise
-        found = None
-    html = render_run_report(run_id, tracking_uri=tracking_uri, policy=found)
+    given = resolve_policy(policy_path) if policy_path is not None else None
+    html, basis = rendered_report(run_id, tracking_uri=tracking_uri, policy=given)
     Path(output).write_text(html, encoding="utf-8")
-    click.echo(f"wrote {output}: rendered afresh from the run's records (not the sealed report)")
+    click.echo(
+        f"wrote {output}: rendered afresh from the run's records with {basis} (not the sealed "
+        "report)"
+    )
 
 
 @click.command()

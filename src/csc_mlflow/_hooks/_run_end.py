@@ -43,7 +43,7 @@ def policy_tags(policy: Policy) -> dict[str, str]:
     """The start-of-run tags for a run governed by ``policy``."""
     tags = {
         names.STATUS_TAG: names.STATUS_PENDING,
-        names.POLICY_SHA_TAG: policy.sha256,
+        names.POLICY_SHA_TAG: policy.evidence_sha256,
         names.PACKAGE_VERSION_TAG: __version__,
     }
     if policy.source is not None:

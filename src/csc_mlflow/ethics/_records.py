@@ -115,7 +115,7 @@ def ethics_evidence(
     payloads = ethics_payloads(policy, evidence_paths=evidence_paths)
     files, tags = {}, {}
     for path, payload in payloads.items():
-        record = envelope(_KINDS[path], payload, run_id=run_id, policy_sha256=policy.sha256)
+        record = envelope(_KINDS[path], payload, run_id=run_id, policy_sha256=policy.evidence_sha256)
         files[path] = canonical_json(record)
     triage = payloads.get(names.TRIAGE_PATH)
     if isinstance(triage, TriagePayload) and triage.risk is not None:
@@ -139,7 +139,7 @@ def check_ethics(policy: Policy, *, today: date | None = None) -> GovernanceDeci
         EvidenceItem(path=path, kind=_KINDS[path], payload=payload)
         for path, payload in payloads.items()
     )
-    evidence = RunEvidence(run_status="FINISHED", items=items, policy_sha256=policy.sha256)
+    evidence = RunEvidence(run_status="FINISHED", items=items, policy_sha256=policy.evidence_sha256)
     decision = evaluate(policy, evidence, today=today)
     ethics_reasons = tuple(
         r for r in decision.reasons if not r.subject.startswith(("data_quality", "fairness"))

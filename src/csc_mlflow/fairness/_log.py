@@ -125,7 +125,7 @@ def evaluate_fairness(
         "csc.fairness",
         body,
         run_id=run_id,
-        policy_sha256=resolved.sha256 if resolved is not None else None,
+        policy_sha256=resolved.evidence_sha256 if resolved is not None else None,
     )
     writer = RunWriter(tracking_uri=tracking_uri)
     writer.log_record(run_id, names.fairness_path(name), record, attachments=charts)

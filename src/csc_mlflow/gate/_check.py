@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-from csc_mlflow._decision import evaluate, requirements_for
+from csc_mlflow._decision import evaluate, judged_by, requirements_for
 from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
@@ -151,7 +151,7 @@ def _check(
     )
     decision = evaluate(resolved, evidence, alias=alias, today=today)
     reasons = list(decision.reasons)
-    if governance.sealed_policy_sha256 != resolved.sha256:
+    if not judged_by(resolved, governance.sealed_policy_sha256):
         reasons.extend(_rejudged(resolved, governance, alias))
     blocking = any(r.blocking for r in reasons)
     return GateDecision(

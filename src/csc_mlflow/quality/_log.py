@@ -181,7 +181,7 @@ def _write(writer: RunWriter, run_id: str, body: DataQualityPayload, policy: Pol
         "csc.data_quality",
         body,
         run_id=run_id,
-        policy_sha256=policy.sha256 if policy else None,
+        policy_sha256=policy.evidence_sha256 if policy else None,
     )
     writer.log_record(run_id, names.data_quality_path(body.name), record)
     metrics: dict[str, float] = {}

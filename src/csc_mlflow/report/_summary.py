@@ -19,6 +19,8 @@ __all__ = [
     "describe_version",
     "header_for",
     "render_run_report",
+    "rendered_report",
+    "sealed_policy",
     "version_summary",
 ]
 
@@ -125,9 +127,25 @@ def describe_run_versions(
 def render_run_report(
     run_id: str, *, tracking_uri: str | None = None, policy: Policy | None = None
 ) -> str:
-    """Render the governance report for any governed run from its evidence records."""
+    """Render the governance report for any governed run from its evidence records, with
+    ``policy`` or else the policy the run was sealed under."""
+    return rendered_report(run_id, tracking_uri=tracking_uri, policy=policy)[0]
+
+
+def rendered_report(
+    run_id: str, *, tracking_uri: str | None = None, policy: Policy | None = None
+) -> tuple[str, str]:
+    """The report rendered afresh, and which policy it was rendered with (in words)."""
     status = get_status(run_id, tracking_uri=tracking_uri)
     run = RunWriter(tracking_uri=tracking_uri).get_run(run_id)
+    basis = f"the policy given ({policy.source or 'in memory'})" if policy is not None else ""
+    if policy is None:
+        policy = sealed_policy(status.sealed_policy)
+        basis = (
+            "the policy the run was sealed under"
+            if policy is not None
+            else "no policy (the run holds no sealed policy snapshot)"
+        )
     decision = status.decision or GovernanceDecision(status="incomplete", reasons=())
     problems = tuple(Reason("evidence.integrity", "evidence", p, "failed") for p in status.problems)
     if problems:
@@ -141,9 +159,21 @@ def render_run_report(
         datasets=status.evidence.datasets,
         model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
     )
-    return render_report(
+    html = render_report(
         header=header_for(policy, run.data.tags.get("mlflow.runName", run_id)),
         decision=decision,
         items=status.evidence.items,
         lineage=lineage,
     )
+    return html, basis
+
+
+def sealed_policy(snapshot: bytes | None) -> Policy | None:
+    """The policy sealed on a run (already checked against its manifest), or None."""
+    if snapshot is None:
+        return None
+    try:
+        return Policy.model_validate_json(snapshot)
+    except ValueError:  # a snapshot written by a later release: render without it
+        _logger.warning("csc-mlflow: the run's sealed policy snapshot could not be read")
+        return None
