@@ -166,8 +166,7 @@ def test_a_new_waiver_alias_or_signing_key_keeps_earlier_evidence() -> None:
     """Promotion sections are read afresh by the gate: they do not set aside sealed evidence."""
     before = parse_policy(POLICY_TEXT + "gate: {staging: {require: [data_quality.train]}}\n")
     after = parse_policy(
-        POLICY_TEXT
-        + "gate:\n"
+        POLICY_TEXT + "gate:\n"
         "  staging: {require: [data_quality.train], waivers: {data_quality: [accountable_officer]}}\n"
         "  champion: {require: [fairness]}\n"
         "stages: {Production: champion}\n"

@@ -115,7 +115,9 @@ def ethics_evidence(
     payloads = ethics_payloads(policy, evidence_paths=evidence_paths)
     files, tags = {}, {}
     for path, payload in payloads.items():
-        record = envelope(_KINDS[path], payload, run_id=run_id, policy_sha256=policy.evidence_sha256)
+        record = envelope(
+            _KINDS[path], payload, run_id=run_id, policy_sha256=policy.evidence_sha256
+        )
         files[path] = canonical_json(record)
     triage = payloads.get(names.TRIAGE_PATH)
     if isinstance(triage, TriagePayload) and triage.risk is not None:
