@@ -178,6 +178,21 @@ def test_complete_passing_model_promotes_and_is_in_the_ledger(
     assert entry.manifest_sha256 == decision.manifest_sha256
     assert entry.policy_sha256 == csc_mlflow.load_policy(folder / "governance.yaml").sha256
     assert entry.package_version == csc_mlflow.__version__
+    # On the version page (tags sorted by key): entries in order, each opening with a line a
+    # reviewer reads; the record after it is what is checked.
+    promote("m-pass", 1, "champion")
+    tags = MlflowClient().get_model_version("m-pass", "1").tags
+    keys = sorted(k for k in tags if k.startswith(names.LEDGER_TAG_PREFIX))
+    values = [tags[k] for k in keys]
+    assert [v.split(":", 1)[0] for v in values] == ["#1 champion", "#2 champion"]
+    assert all(", by " in v.split("{", 1)[0] for v in values)
+    assert tags[names.LEDGER_HEAD_TAG].startswith("2 ledger entries {")
+    # A key renumbered to move an entry is an edit (written past the server, to the store).
+    moved = keys[1].replace(".0002.", ".0001.", 1)
+    client = MlflowClient(tracking_uri=f"sqlite:///{remote.root / 'mlflow.db'}")
+    client.delete_model_version_tag("m-pass", "1", keys[1])
+    client.set_model_version_tag("m-pass", "1", moved, values[1])
+    assert any("was edited" in p for p in history("m-pass").problems)
 
 
 def _blocked(name: str, alias: str = "champion", **kw: Any) -> list[str]:

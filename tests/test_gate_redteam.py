@@ -259,6 +259,11 @@ def test_03_a_policy_tag_rewritten_to_a_tightened_policy_does_not_pass(
     assert decision.policy_sha256 == csc_mlflow.load_policy(tight).sha256
 
 
+def record(value: str) -> dict[str, Any]:
+    """The JSON record in a ledger tag's value (after the line a reviewer reads)."""
+    return dict(json.loads(value[value.index("{") :]))
+
+
 def test_04_a_passing_runs_seal_copied_onto_a_failing_run_is_refused(remote: MlflowServer) -> None:
     good = governed("rt-copy-good")
     bad = governed("rt-copy-bad", biased=True, seed=3)
@@ -519,12 +524,12 @@ def test_removing_or_editing_a_ledger_entry_is_detected(
     key = next(
         k
         for k, v in tags.items()
-        if k.startswith(names.LEDGER_TAG_PREFIX) and json.loads(v)["seq"] == target.seq
+        if k.startswith(names.LEDGER_TAG_PREFIX) and record(v)["seq"] == target.seq
     )
     client.delete_model_version_tag(model, "1", key)
     assert history(model, policy=signed).problems, "a removed entry went unnoticed"
     # An edited entry under its old key, and a consistent rewrite without the key.
-    edited = {**json.loads(tags[key]), "decision": "waived"}
+    edited = {**record(tags[key]), "decision": "waived"}
     client.set_model_version_tag(model, "1", key, json.dumps(edited, sort_keys=True))
     problems = history(model, policy=signed).problems
     assert any("was edited" in p for p in problems)

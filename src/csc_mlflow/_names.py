@@ -64,10 +64,22 @@ LEDGER_HEAD_TAG: Final = "csc.gate.head"
 GATE_TAG_PREFIX: Final = "csc.gate."
 
 
-def ledger_tag(digest: str) -> str:
-    """Model-version tag holding the ledger entry whose SHA-256 is ``digest`` (keyed by its own
-    hash, so two writers can never overwrite each other's entries)."""
-    return f"{LEDGER_TAG_PREFIX}{digest[:32]}"
+def ledger_tag(digest: str, seq: int | None = None) -> str:
+    """Model-version tag holding the ledger entry whose SHA-256 is ``digest``: keyed by its own
+    hash, so two writers can never overwrite each other's entries, after its number, so the
+    MLflow UI (which sorts tags by key) lists the entries in order. Entries written before
+    0.2 carry no number."""
+    numbered = f"{seq:04d}." if seq is not None else ""
+    return f"{LEDGER_TAG_PREFIX}{numbered}{digest[:32]}"
+
+
+def ledger_key_parts(key: str) -> tuple[int | None, str]:
+    """The number (None if the key carries none) and the digest part of a ledger tag key."""
+    rest = key.removeprefix(LEDGER_TAG_PREFIX)
+    number, dot, digest = rest.partition(".")
+    if dot and number.isdigit():
+        return int(number), digest
+    return None, rest
 
 
 # --- metrics ---------------------------------------------------------------------------------

@@ -226,8 +226,8 @@ class RegistryStore:
         self.client.set_model_version_tag(
             decision.model,
             decision.version,
-            names.ledger_tag(entry_digest(entry)),
-            json.dumps(entry.to_json(), sort_keys=True),
+            names.ledger_tag(entry_digest(entry), entry.seq),
+            _readable(_entry_line(entry), entry),
         )
         self._settle_head(decision.model, decision.version)
         return entry
@@ -243,7 +243,7 @@ class RegistryStore:
         for _ in range(_HEAD_ROUNDS):
             digests = _entry_digests(self.model_version(model, version).tags)
             head = _head_for(digests)
-            text = json.dumps(head.to_json(), sort_keys=True)
+            text = _readable(f"{head.count} ledger entries", head)
             try:
                 self.client.set_model_version_tag(model, version, names.LEDGER_HEAD_TAG, text)
             except Exception as exc:  # a store's upsert can lose a race (re-raised otherwise)
@@ -321,7 +321,31 @@ def user_description(description: str | None) -> str | None:
 
 
 def _entry_digests(tags: dict[str, str]) -> list[str]:
-    return [k.removeprefix(LEDGER_PREFIX) for k in tags if k.startswith(LEDGER_PREFIX)]
+    return [names.ledger_key_parts(k)[1] for k in tags if k.startswith(LEDGER_PREFIX)]
+
+
+def _entry_line(entry: LedgerEntry) -> str:
+    """One line a reviewer reads on the version page before the entry's full record."""
+    line = (
+        f"#{entry.seq} {entry.alias}: {entry.decision}, {entry.time}, by {entry.actor} "
+        f"via {entry.via}"
+    )
+    return line.replace("{", "(").replace("}", ")")
+
+
+def _readable(line: str, record: LedgerEntry | LedgerHead) -> str:
+    """A ledger tag's value: a line to read, then the record as compact JSON (what is checked).
+
+    The line holds no brace, so the record starts at the first one.
+    """
+    body = json.dumps(record.to_json(), sort_keys=True, separators=(",", ":"))
+    return f"{line} {body}"
+
+
+def _record_text(value: str) -> str:
+    """The JSON record in a ledger tag's value (after its readable line, if it has one)."""
+    start = value.find("{")
+    return value[start:] if start >= 0 else value
 
 
 def _check_ledger(version: str, tags: dict[str, str], public_key: Path | None) -> Ledger:
@@ -334,15 +358,16 @@ def _check_ledger(version: str, tags: dict[str, str], public_key: Path | None) -
         if not key.startswith(LEDGER_PREFIX):
             continue
         try:
-            entry = LedgerEntry.model_validate_json(value)
+            entry = LedgerEntry.model_validate_json(_record_text(value))
         except ValidationError:
             problems.append(f"{where}: ledger tag {key} is not a ledger entry")
             continue
         digest = entry_digest(entry)
-        if key.removeprefix(LEDGER_PREFIX) != digest[:32]:
+        number, keyed = names.ledger_key_parts(key)
+        if keyed != digest[:32] or number not in (None, entry.seq):
             problems.append(
-                f"{where}: ledger entry {key.removeprefix(LEDGER_PREFIX)[:12]} (seq "
-                f"{entry.seq}) was edited: its content no longer matches its key"
+                f"{where}: ledger entry {keyed[:12]} (seq {entry.seq}) was edited: its "
+                "content no longer matches its key"
             )
         problems.extend(_signature(entry, public_key, f"{where}: ledger entry {entry.seq}"))
         digests[digest] = entry
@@ -366,11 +391,11 @@ def _check_head(
     if head_text is None:
         return [f"{where}: the ledger has entries but no head ({names.LEDGER_HEAD_TAG})"]
     try:
-        head = LedgerHead.model_validate_json(head_text)
+        head = LedgerHead.model_validate_json(_record_text(head_text))
     except ValidationError:
         return [f"{where}: the ledger head ({names.LEDGER_HEAD_TAG}) is not readable"]
     problems = []
-    digests = [k.removeprefix(LEDGER_PREFIX) for k in keys if k.startswith(LEDGER_PREFIX)]
+    digests = [names.ledger_key_parts(k)[1] for k in keys if k.startswith(LEDGER_PREFIX)]
     if head.count != len(digests) or head.entries_sha256 != _entries_sha256(digests):
         problems.append(
             f"{where}: the ledger head counts {head.count} entries but {len(digests)} are "
