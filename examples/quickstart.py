@@ -25,12 +25,18 @@ FEATURES = ["n_episodes", "n_moves", "age_at_entry", "UASC"]
 MODEL_NAME = "re-referral-risk"
 
 
+def step(text: str) -> None:
+    print(text, flush=True)
+
+
 def main() -> str:
+    step("1/4 synthetic SSDA903 return for 3,000 children (no real child's data)")
     data = make_ssda903(3000, seed=7, collection_year="2024-25", disparity={"Black": 0.6})
     frame = data.modelling_frame().astype({column: float for column in FEATURES})
     train, test = train_test_split(frame, test_size=0.3, random_state=7)
 
-    mlflow.set_experiment("csc-quickstart")
+    experiment = mlflow.set_experiment("csc-quickstart")
+    step("2/4 a governed run: Header and Episodes checked against the DfE rules as they are logged")
     with csc_mlflow.governed_run(HERE / "governance.yaml", run_name="quickstart") as run:
         # The statutory tables the model is built from: each is validated against its DfE
         # rules as it is logged (the policy names their suites).
@@ -41,6 +47,7 @@ def main() -> str:
             train[FEATURES + ["re_referral"]], name="train", targets="re_referral"
         )
         mlflow.log_input(dataset, context="training")
+        step("3/4 training, logging and registering the model")
         model = LogisticRegression(max_iter=500).fit(train[FEATURES], train["re_referral"])
         mlflow.log_metric("test_accuracy", model.score(test[FEATURES], test["re_referral"]))
         # A signature describes the inputs; no input_example, whose rows would be children's
@@ -53,6 +60,7 @@ def main() -> str:
             signature=signature,
             pip_requirements=["scikit-learn", "pandas"],
         )
+        step("4/4 fairness across ethnicity, sex and age band; sealing the evidence")
         # Fairness across the policy's sensitive features (ethnicity, sex, age band and
         # ethnicity by sex), on held-out children, attached to the run and the logged model.
         csc_mlflow.evaluate_fairness(
@@ -68,7 +76,13 @@ def main() -> str:
         print(f"  - {reason}")
     print(f"manifest sha256: {status.manifest_sha256} (verified: {status.verified})")
     print(f"registered model: {MODEL_NAME}")
-    print(f"see it in the MLflow UI: mlflow ui --backend-store-uri {mlflow.get_tracking_uri()}")
+    where = mlflow.get_tracking_uri()
+    runs = csc_mlflow.runs_view_link(experiment.experiment_id)  # the list with a status column
+    if where.startswith(("http://", "https://")):
+        print(f"see it in the MLflow UI: {where.rstrip('/')}/{runs}")
+    else:
+        print(f"see it in the MLflow UI: run 'mlflow ui --backend-store-uri {where}', then open")
+        print(f"  http://127.0.0.1:5000/{runs}")
     return run.info.run_id
 
 

@@ -186,7 +186,7 @@ def test_complete_passing_model_promotes_and_is_in_the_ledger(
     values = [tags[k] for k in keys]
     assert [v.split(":", 1)[0] for v in values] == ["#1 champion", "#2 champion"]
     assert all(", by " in v.split("{", 1)[0] for v in values)
-    assert tags[names.LEDGER_HEAD_TAG].startswith("2 ledger entries {")
+    assert tags[names.LEDGER_HEAD_TAG].startswith("ledger head: 2 entries {")
     # A key renumbered to move an entry is an edit (written past the server, to the store).
     moved = keys[1].replace(".0002.", ".0001.", 1)
     client = MlflowClient(tracking_uri=f"sqlite:///{remote.root / 'mlflow.db'}")

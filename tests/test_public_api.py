@@ -37,6 +37,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "get_status",
         "governed_run",
         "load_policy",
+        "runs_view_link",
         "validate_data",
     ]
     assert csc_mlflow.__all__ == sorted(csc_mlflow.__all__)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -97,6 +99,27 @@ def test_report_verdict_and_suppressed_cell_visible_in_the_mlflow_ui(
     assert (shots / "report-in-mlflow-ui.png").stat().st_size > 10_000
 
 
+ROW_TEXT = """name => {
+  const rows = [...document.querySelectorAll('.ag-row')];
+  const hit = rows.find(r => r.innerText.includes(name));
+  if (!hit) return '';
+  const index = hit.getAttribute('row-index');
+  return rows.filter(r => r.getAttribute('row-index') === index).map(r => r.innerText).join(' ');
+}"""
+
+
+def run_row(page: Any, run_name: str, expected: str) -> str:
+    """The whole row of a run in MLflow's run list (AG Grid splits a row into a pinned part
+    and a scrolling part), once it shows ``expected`` (or after a minute: the caller checks)."""
+    with contextlib.suppress(Exception):  # the assertion that follows shows what it held
+        page.wait_for_function(
+            f"([name, expected]) => ({ROW_TEXT})(name).includes(expected)",
+            arg=[run_name, expected],
+            timeout=60_000,
+        )
+    return str(page.evaluate(ROW_TEXT, run_name))
+
+
 GATED = POLICY + "gate: {staging: {require: [data_quality]}}\n"
 
 
@@ -127,8 +150,7 @@ def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> Non
         shots = REPO / "test-artifacts"
         shots.mkdir(exist_ok=True)
         pages = {
-            "run-list": f"{server.url}/#/experiments/{experiment.experiment_id}/runs"
-            "?workflowType=machine_learning",
+            "run-list": f"{server.url}/{csc_mlflow.runs_view_link(experiment.experiment_id)}",
             "run-page": f"{server.url}/#/experiments/{experiment.experiment_id}/runs/"
             f"{run.info.run_id}",
             "version-page": f"{server.url}/#/models/pages-model/versions/1",
@@ -140,6 +162,8 @@ def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> Non
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(pages["run-list"])
                 page.get_by_text("pages-run").first.wait_for(timeout=60_000)
+                page.get_by_text("csc.governance.status").first.wait_for(timeout=60_000)
+                assert status.lower() in run_row(page, "pages-run", status.lower())
                 page.screenshot(path=str(shots / "run-list.png"))
                 page.goto(pages["run-page"])
                 verdict = page.get_by_text(f"Governance status: {status}").first
@@ -165,3 +189,47 @@ def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> Non
         server.stop()
     for name in pages:
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_the_quickstart_run_shows_its_status_in_the_mlflow_run_list(
+    server: MlflowServer, tmp_path: Path
+) -> None:
+    """The quickstart, run against a real server, prints a link to the run list; there the
+    run's governance status is a column (the experiment's shared view), next to the run."""
+    import os
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": server.url}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "quickstart.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    assert "mlflow ui" not in done.stdout  # against a server: its own address, no advice
+    link = re.search(r"see it in the MLflow UI: (\S+)", done.stdout)
+    assert link is not None, done.stdout
+    url = link.group(1)
+    assert url.startswith(server.url + "/#/experiments/")
+    status = re.search(r"governance status (\w+)", done.stdout).group(1).lower()  # type: ignore[union-attr]
+    shots = REPO / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.get_by_text("quickstart").first.wait_for(timeout=60_000)
+            header = page.get_by_text("csc.governance.status").first
+            header.wait_for(timeout=60_000)
+            assert status in run_row(page, "quickstart", status)
+            page.screenshot(path=str(shots / "quickstart-run-list.png"))
+        finally:
+            browser.close()
+    assert (shots / "quickstart-run-list.png").stat().st_size > 10_000

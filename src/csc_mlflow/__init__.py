@@ -44,6 +44,7 @@ __all__ = [
     "get_status",
     "governed_run",
     "load_policy",
+    "runs_view_link",
     "validate_data",
 ]
 
@@ -64,6 +65,7 @@ _WHERE = {
     "evaluate_fairness": "csc_mlflow.fairness",
     "exceptions": "",
     "find_policy_file": "csc_mlflow._policy_io",
+    "runs_view_link": "csc_mlflow._names",
     "gate": "",
     "get_status": "csc_mlflow._verify",
     "governed_run": "csc_mlflow._hooks._capture",

@@ -59,6 +59,33 @@ def fairness_status_tag(name: str) -> str:
     return f"csc.fairness.{name}.status"
 
 
+RUNS_VIEW_KEY: Final = "csc-governance"
+RUNS_VIEW_TAG: Final = f"mlflow.sharedViewState.{RUNS_VIEW_KEY}"
+"""An experiment tag holding a view of the run list MLflow's UI opens by link (a "shared
+view"): its columns include each run's governance status."""
+RUNS_VIEW_COLUMNS: Final = (
+    f"tags.`{STATUS_TAG}`",
+    "attributes.`Dataset`",
+    "attributes.`Models`",
+)
+RUNS_VIEW_ORDER: Final = ("attributes.`Run Name`", f"tags.`{STATUS_TAG}`")
+"""The status column straight after the run's name, where a narrow window still shows it."""
+
+
+def runs_view_link(experiment_id: str) -> str:
+    """The MLflow UI's run list of an experiment with a governance status column.
+
+    Append it to the tracking server's address. The view is kept on the experiment (a tag
+    MLflow's UI reads as a shared view) when csc-mlflow seals a run in it.
+
+    Examples
+    --------
+    >>> runs_view_link("3")
+    '#/experiments/3/runs?viewStateShareKey=csc-governance'
+    """
+    return f"#/experiments/{experiment_id}/runs?viewStateShareKey={RUNS_VIEW_KEY}"
+
+
 LEDGER_TAG_PREFIX: Final = "csc.gate.ledger."
 LEDGER_HEAD_TAG: Final = "csc.gate.head"
 GATE_TAG_PREFIX: Final = "csc.gate."

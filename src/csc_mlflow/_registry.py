@@ -243,7 +243,8 @@ class RegistryStore:
         for _ in range(_HEAD_ROUNDS):
             digests = _entry_digests(self.model_version(model, version).tags)
             head = _head_for(digests)
-            text = _readable(f"{head.count} ledger entries", head)
+            plural = "entry" if head.count == 1 else "entries"
+            text = _readable(f"ledger head: {head.count} {plural}", head)
             try:
                 self.client.set_model_version_tag(model, version, names.LEDGER_HEAD_TAG, text)
             except Exception as exc:  # a store's upsert can lose a race (re-raised otherwise)

@@ -11,6 +11,8 @@ Records written by this process are remembered per run until the run is sealed
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import tempfile
 import threading
@@ -43,6 +45,8 @@ __all__ = [
 # it no longer remembers.
 _MAX_REMEMBERED_RUNS: Final = 32
 _records: OrderedDict[str, dict[str, bytes]] = OrderedDict()
+_views_shared: set[str] = set()  # experiments given the run-list view by this process
+_logger = logging.getLogger("csc_mlflow")
 
 
 # Inside ``mlflow server`` csc-mlflow reads its own stores directly: proxied artefact URIs
@@ -347,6 +351,28 @@ class RunWriter:
             ],
             tags=[RunTag(k, v[: names.MAX_TAG_VALUE]) for k, v in sorted((tags or {}).items())],
         )
+
+    def share_runs_view(self, experiment_id: str) -> None:
+        """Give the experiment the run-list view with the governance status column (an
+        experiment tag MLflow's UI reads as a shared view), once per experiment and process.
+
+        Best effort: a user who may not tag the experiment still has every run sealed.
+        """
+        if experiment_id in _views_shared:
+            return
+        view = {
+            "selectedColumns": list(names.RUNS_VIEW_COLUMNS),
+            "columnOrder": list(names.RUNS_VIEW_ORDER),
+            "columnWidths": {names.RUNS_VIEW_ORDER[1]: 190},
+        }
+        try:
+            self.client.set_experiment_tag(
+                experiment_id, names.RUNS_VIEW_TAG, json.dumps(view, sort_keys=True)
+            )
+        except Exception as exc:  # noqa: BLE001 - a permission refused: the view is a convenience
+            _logger.debug("csc-mlflow: no run-list view on experiment %s: %s", experiment_id, exc)
+            return
+        _views_shared.add(experiment_id)
 
     def tag_logged_models(self, run: Any, tags: Mapping[str, str]) -> None:
         """Set ``tags`` on every model the run logged."""

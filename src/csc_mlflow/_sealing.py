@@ -360,6 +360,7 @@ def _announce(
     status = _status_tags(decision, manifest_sha=manifest_sha)
     note = {names.NOTE_TAG: _run_note(run, decision)}
     writer.log_summary(run_id, tags={**status, **extra_tags, **note})
+    writer.share_runs_view(run.info.experiment_id)
     writer.tag_logged_models(
         run, {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha}
     )
