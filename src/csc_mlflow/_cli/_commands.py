@@ -5,7 +5,6 @@ Errors are not caught here: the group in :mod:`._main` maps them to exit codes.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from csc_mlflow._cli._exits import blocked
+from csc_mlflow._cli._output import emit_json, json_option, progress, say, table, verdict
 from csc_mlflow._cli._store import existing_store, version_number
 
 __all__ = ["atrs", "dq", "ethics", "policy", "report", "status"]
@@ -25,7 +25,8 @@ def policy() -> None:
 
 @policy.command("validate")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-def policy_validate(file: str | None) -> None:
+@json_option
+def policy_validate(file: str | None, as_json: bool) -> None:
     """Check FILE (default: $CSC_MLFLOW_POLICY or ./governance.yaml): its schema, and that
     every suite, ethics file and key it names exists and reads."""
     from csc_mlflow._cli._references import reference_problems
@@ -38,32 +39,51 @@ def policy_validate(file: str | None) -> None:
             f"{loaded.source}: {len(problems)} problem(s) with what the policy refers to:\n"
             + "\n".join(f"  - {p}" for p in problems)
         )
-    click.echo(f"{loaded.source}: valid policy for project {loaded.project.name!r}")
-    click.echo(f"sha256: {loaded.sha256}")
+    if as_json:
+        emit_json(
+            {
+                "source": str(loaded.source),
+                "valid": True,
+                "project": loaded.project.name,
+                "sha256": loaded.sha256,
+                "evidence_sha256": loaded.evidence_sha256,
+            }
+        )
+        return
+    say(
+        f"{loaded.source}: ",
+        verdict("valid", upper=False),
+        f" policy for project {loaded.project.name!r}",
+    )
+    say(f"sha256: {loaded.sha256}")
+    say(
+        f"evidence sha256: {loaded.evidence_sha256} (runs are sealed with it; the gate, "
+        "stages and signing sections are outside it and read afresh at each promotion)"
+    )
 
 
 @click.command()
 @click.argument("run_id")
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 def status(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Print RUN_ID's governance status and every reason; exit 3 unless it passed."""
     from csc_mlflow._verify import get_status
 
     result = get_status(run_id, tracking_uri=existing_store(tracking_uri))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        emit_json(result.to_dict())
     else:
-        click.echo(f"run {result.run_id}: governance status {result.status.upper()}")
+        say(f"run {result.run_id}: governance status ", verdict(result.status))
         if result.decision is not None:
             for reason in result.decision.reasons:
-                click.echo(f"  - {reason}")
+                say(f"  - {reason}")
         if result.verified:
-            click.echo(f"evidence verified against manifest {result.manifest_sha256}")
+            say(f"evidence verified against manifest {result.manifest_sha256}")
         else:
-            click.echo("EVIDENCE NOT VERIFIED:")
+            say(verdict("failed"), ": EVIDENCE NOT VERIFIED")
             for problem in result.problems:
-                click.echo(f"  - {problem}")
+                say(f"  - {problem}")
     if result.status != "passed" or not result.verified:
         blocked()
 
@@ -78,7 +98,8 @@ def ethics() -> None:
     "--dir", "folder", default="ethics", show_default=True, type=click.Path(file_okay=False)
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def ethics_init(folder: str, force: bool) -> None:
+@json_option
+def ethics_init(folder: str, force: bool, as_json: bool) -> None:
     """Write blank, commented triage.yaml and workbook.yaml templates into --dir."""
     from csc_mlflow.ethics._templates import triage_template, workbook_template
 
@@ -95,11 +116,16 @@ def ethics_init(folder: str, force: bool) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {path}")
-    click.echo(
-        "next: 'csc-mlflow ethics triage' to answer the triage, fill in the workbook, then "
+    following = (
+        "'csc-mlflow ethics triage' to answer the triage, fill in the workbook, then "
         "'csc-mlflow ethics check'"
     )
+    if as_json:
+        emit_json({"written": [str(p) for p in outputs], "next": following})
+        return
+    for path in outputs:
+        say(f"wrote {path}")
+    say(f"next: {following}")
 
 
 @ethics.command("triage")
@@ -111,7 +137,8 @@ def ethics_init(folder: str, force: bool) -> None:
     type=click.Path(dir_okay=False),
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing answers file.")
-def ethics_triage(output: str, force: bool) -> None:
+@json_option
+def ethics_triage(output: str, force: bool, as_json: bool) -> None:
     """Ask the triage questions (only those shown for earlier answers) and write the answers."""
     from csc_mlflow._cli._prompt import ask
     from csc_mlflow.ethics._templates import run_triage, triage_template
@@ -139,17 +166,28 @@ def ethics_triage(output: str, force: bool) -> None:
         ) from None
     result = evaluate_triage(answers)
     path.write_text(triage_template(answers), encoding="utf-8")
-    click.echo(f"wrote {path}")
-    click.echo(f"risk level: {result.risk}")
+    # Each rule's reason once, however many themes it flags.
+    rationales = list(dict.fromkeys(r for theme in result.flagged for r in theme.rationales))
+    if as_json:
+        emit_json(
+            {
+                "written": str(path),
+                "risk": result.risk,
+                "flagged": [theme.label for theme in result.flagged],
+                "rationales": rationales,
+            }
+        )
+        return
+    say(f"wrote {path}")
+    say(f"risk level: {result.risk}")
     if result.flagged:
-        click.echo("themes flagged (see the Ethics Workbook's section for each):")
+        say("themes flagged (see the Ethics Workbook's section for each):")
         for theme in result.flagged:
-            click.echo(f"  - {theme.label}")
-    rationales = dict.fromkeys(r for theme in result.flagged for r in theme.rationales)
+            say(f"  - {theme.label}")
     if rationales:
-        click.echo("why:")
-        for rationale in rationales:  # each rule's reason once, however many themes it flags
-            click.echo(f"  - {rationale}")
+        say("why:")
+        for rationale in rationales:
+            say(f"  - {rationale}")
 
 
 def _answers_so_far(path: Path) -> dict[str, Any]:
@@ -165,23 +203,25 @@ def _answers_so_far(path: Path) -> dict[str, Any]:
 @click.option(
     "--triage",
     "triage_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, exists=True),
     help="Triage answers (default: the policy's, else ethics/triage.yaml).",
 )
 @click.option(
     "--workbook",
     "workbook_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, exists=True),
     help="Workbook (default: the policy's, else ethics/workbook.yaml).",
 )
 @click.option(
     "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Check dates as of this day."
 )
+@json_option
 def ethics_check(
     policy_path: str | None,
     triage_path: str | None,
     workbook_path: str | None,
     today: datetime | None,
+    as_json: bool,
 ) -> None:
     """Report missing answers, unsigned roles, expired review dates and empty flagged themes.
 
@@ -213,13 +253,19 @@ def ethics_check(
         loaded = Policy(
             version=1, project=Project(name="(no policy)", owner="(no policy)"), ethics=ethics
         )
-        click.echo("no policy found: checking the files alone (no sign-off rules, no review limit)")
+        alone = "no policy found: checking the files alone (no sign-off rules, no review limit)"
     else:
         loaded = loaded.model_copy(update={"ethics": ethics})
+        alone = None
     decision = check_ethics(loaded, today=today.date() if today is not None else None)
-    click.echo(f"ethics: {decision.status.upper()}")
-    for reason in decision.reasons:
-        click.echo(f"  - {reason}")
+    if as_json:
+        emit_json({**decision.to_dict(), "policy": None if alone else str(loaded.source)})
+    else:
+        if alone:
+            say(alone)
+        say("ethics: ", verdict(decision.status))
+        for reason in decision.reasons:
+            say(f"  - {reason}")
     if not decision.passed:
         blocked()
 
@@ -263,7 +309,7 @@ def dq() -> None:
 @click.option(
     "--block-on", type=click.Choice(["error", "query"]), default="error", show_default=True
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 def dq_validate(
     data: str,
     suite: str | None,
@@ -294,40 +340,39 @@ def dq_validate(
     from csc_mlflow.quality._validate import validate_frame
 
     loaded = load_suite(suite)
-    frame, forms = read_with_header(data, loaded.columns, header_path)
-    result = validate_frame(frame, loaded, block_on=block_on)
+    with progress(f"reading {data}") as step:
+        frame, forms = read_with_header(data, loaded.columns, header_path)
+        step(f"validating {len(frame):,} rows against {loaded.ref} ({len(loaded.rules)} rules)")
+        result = validate_frame(frame, loaded, block_on=block_on)
     body = payload(result, name="cli", digest=None)
     if as_json:
         out = body.to_json()
         out["date_forms"] = forms
-        click.echo(json.dumps(out, indent=2, sort_keys=True))
+        emit_json(out)
     else:
-        click.echo(f"{data}: {result.rows} rows against {loaded.ref}: {result.status.upper()}")
+        say(f"{data}: {result.rows} rows against {loaded.ref}: ", verdict(result.status))
         if forms:
-            click.echo(
-                "dates read as: " + ", ".join(f"{c} {form}" for c, form in sorted(forms.items()))
-            )
+            say("dates read as: " + ", ".join(f"{c} {form}" for c, form in sorted(forms.items())))
         _rule_table(body.rules)
     if result.status == "failed":
         blocked()
 
 
 def _rule_table(rules: Any) -> None:
-    click.echo(
-        f"{'rule':<12} {'severity':<8} {'result':<6} {'rows':>9} {'failed':>9} "
-        f"{'%':>7}  description"
-    )
     if any(rule.suppressed for rule in rules):
-        click.echo("(c: a count of 1 to 5, withheld under DfE disclosure control)")
+        say("(c: a count of 1 to 5, withheld under DfE disclosure control)")
+    rows = []
     for rule in rules:
-        outcome = "ok" if rule.success else "FAIL"
+        outcome = verdict("ok") if rule.success else verdict("fail")
         percent = "" if rule.unexpected_percent is None else f"{rule.unexpected_percent:.2f}"
-        rows = "c" if "element_count" in rule.suppressed else str(rule.element_count or 0)
+        checked = "c" if "element_count" in rule.suppressed else str(rule.element_count or 0)
         failed = "c" if "unexpected_count" in rule.suppressed else str(rule.unexpected_count or 0)
-        click.echo(
-            f"{rule.rule:<12} {rule.severity:<8} {outcome:<6} {rows:>9} {failed:>9} "
-            f"{percent:>7}  {rule.description}"
-        )
+        rows.append((rule.rule, rule.severity, outcome, checked, failed, percent, rule.description))
+    table(
+        ("rule", "severity", "result", "rows", "failed", "%", "description"),
+        rows,
+        right=("rows", "failed", "%"),
+    )
 
 
 def _validate_return(
@@ -348,19 +393,22 @@ def _validate_return(
         raise click.UsageError(
             f"{folder} is {kind}: give --collection (903 or cin) and --year (e.g. 2024-25)"
         )
-    if collection == "cin":
-        if last_year:
-            raise click.UsageError(
-                "--last-year: no shipped CIN census rule compares years; leave it out"
-            )
-        tables = read_cin_census(_census_file(Path(folder)))
-        previous = None
-    else:
-        tables = read_return(folder)
-        previous = read_return(last_year) if last_year else None
-    result = validate_return(
-        tables, collection=collection, year=year, last_year=previous, block_on=block_on
-    )
+    if collection == "cin" and last_year:
+        raise click.UsageError(
+            "--last-year: no shipped CIN census rule compares years; leave it out"
+        )
+    with progress(f"reading {folder}") as step:
+        if collection == "cin":
+            tables = read_cin_census(_census_file(Path(folder)))
+            previous = None
+        else:
+            tables = read_return(folder)
+            previous = read_return(last_year) if last_year else None
+        rows = sum(len(t) for t in tables.values())
+        step(f"validating {len(tables)} tables ({rows:,} rows) against the {year} rules")
+        result = validate_return(
+            tables, collection=collection, year=year, last_year=previous, block_on=block_on
+        )
     bodies = [(r, payload(r, name="cli", digest=None)) for r in result.results]
     if as_json:
         out = {
@@ -372,23 +420,24 @@ def _validate_return(
                 {"suite": n.suite, "reason": n.reason, "rules": n.rules} for n in result.not_run
             ],
         }
-        click.echo(json.dumps(out, indent=2, sort_keys=True))
+        emit_json(out)
     else:
         failed = sum(len(r.failed) for r in result.results)
-        click.echo(
+        say(
             f"{folder}: {result.collection} return {result.year}, {len(tables)} tables, "
-            f"{result.rules_run} rules run, {failed} failed: {result.status.upper()}"
-            + (
+            f"{result.rules_run} rules run, {failed} failed: ",
+            verdict(result.status),
+            (
                 f" ({sum(n.rules for n in result.not_run)} rules not run, listed at the end)"
                 if result.not_run
                 else ""
-            )
+            ),
         )
         for outcome, body in bodies:
-            click.echo(f"\n{outcome.suite.table} ({outcome.rows} rows, {outcome.suite.ref})")
+            say(f"\n{outcome.suite.table} ({outcome.rows} rows, {outcome.suite.ref})")
             _rule_table(body.rules)
         for skipped in result.not_run:
-            click.echo(f"\nnot run: {skipped.suite} ({skipped.rules} rules): {skipped.reason}")
+            say(f"\nnot run: {skipped.suite} ({skipped.rules} rules): {skipped.reason}")
     if result.status == "failed":
         blocked()
 
@@ -418,38 +467,67 @@ def _census_file(path: Path) -> Path:
 )
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@json_option
 def report(
-    run_id: str, output: str, render: bool, policy_path: str | None, tracking_uri: str | None
+    run_id: str,
+    output: str,
+    render: bool,
+    policy_path: str | None,
+    tracking_uri: str | None,
+    as_json: bool,
 ) -> None:
     """Fetch RUN_ID's sealed governance report, verified against its manifest, into OUTPUT
     (exit 3, nothing written, when it was never sealed or does not verify)."""
     tracking_uri = existing_store(tracking_uri)
     if render:
-        _render_report(run_id, output, policy_path, tracking_uri)
+        _render_report(run_id, output, policy_path, tracking_uri, as_json)
         return
     from csc_mlflow._verify import get_status
 
     status = get_status(run_id, tracking_uri=tracking_uri)
+    outcome: dict[str, Any] = {
+        "run_id": run_id,
+        "status": status.status,
+        "verified": status.verified,
+        "manifest_sha256": status.manifest_sha256,
+        "rendered": False,
+        "written": None,
+    }
     if status.manifest is None:
-        click.echo(
+        message = (
             f"run {run_id} was never sealed, so it has no sealed report; nothing written "
             "('--render' renders one from its records, unverified)"
         )
+        _say_or_json(as_json, {**outcome, "problems": [message]}, message)
         blocked()
     if not status.verified or status.sealed_report is None:
-        click.echo(f"run {run_id}: the sealed evidence does not verify; nothing written:")
-        for problem in status.problems or ("the report does not match the manifest",):
-            click.echo(f"  - {problem}")
+        problems = list(status.problems or ("the report does not match the manifest",))
+        _say_or_json(
+            as_json,
+            {**outcome, "problems": problems},
+            f"run {run_id}: the sealed evidence does not verify; nothing written:",
+            *(f"  - {p}" for p in problems),
+        )
         blocked()
     Path(output).write_bytes(status.sealed_report)
-    click.echo(
+    _say_or_json(
+        as_json,
+        {**outcome, "written": output, "problems": []},
         f"wrote {output}: the sealed report of run {run_id} (governance status "
-        f"{status.status.upper()}), verified against manifest {status.manifest_sha256}"
+        f"{status.status.upper()}), verified against manifest {status.manifest_sha256}",
     )
 
 
+def _say_or_json(as_json: bool, value: Any, *lines: str) -> None:
+    if as_json:
+        emit_json(value)
+    else:
+        for line in lines:
+            say(line)
+
+
 def _render_report(
-    run_id: str, output: str, policy_path: str | None, tracking_uri: str | None
+    run_id: str, output: str, policy_path: str | None, tracking_uri: str | None, as_json: bool
 ) -> None:
     from csc_mlflow._resolve import resolve_policy
     from csc_mlflow.report._summary import rendered_report
@@ -457,9 +535,11 @@ def _render_report(
     given = resolve_policy(policy_path) if policy_path is not None else None
     html, basis = rendered_report(run_id, tracking_uri=tracking_uri, policy=given)
     Path(output).write_text(html, encoding="utf-8")
-    click.echo(
+    _say_or_json(
+        as_json,
+        {"run_id": run_id, "rendered": True, "written": output, "policy": basis},
         f"wrote {output}: rendered afresh from the run's records with {basis} (not the sealed "
-        "report)"
+        "report)",
     )
 
 
@@ -471,8 +551,14 @@ def _render_report(
 )
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file.")
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
+@json_option
 def atrs(
-    model: str, version: str, output: str, policy_path: str | None, tracking_uri: str | None
+    model: str,
+    version: str,
+    output: str,
+    policy_path: str | None,
+    tracking_uri: str | None,
+    as_json: bool,
 ) -> None:
     """Write an ATRS draft for MODEL VERSION, pre-filled from the evidence."""
     from csc_mlflow.report._atrs import TODO, atrs_draft
@@ -480,4 +566,8 @@ def atrs(
     text = atrs_draft(model, version, tracking_uri=existing_store(tracking_uri), policy=policy_path)
     Path(output).write_text(text, encoding="utf-8")
     todo = text.count(TODO)
-    click.echo(f"wrote {output}: {todo} field(s) need a person ({TODO})")
+    _say_or_json(
+        as_json,
+        {"model": model, "version": version, "written": output, "fields_to_complete": todo},
+        f"wrote {output}: {todo} field(s) need a person ({TODO})",
+    )

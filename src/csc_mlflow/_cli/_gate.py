@@ -6,12 +6,16 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from csc_mlflow._cli._exits import EXIT_ERROR, blocked
+from csc_mlflow._cli._output import emit_json, json_logging, json_option, say, table, verdict
 from csc_mlflow._cli._store import existing_store, version_number
-from csc_mlflow._gate_decision import GateDecision
+
+if TYPE_CHECKING:
+    from csc_mlflow._gate_decision import GateDecision
 
 __all__ = ["gate"]
 
@@ -23,15 +27,15 @@ def gate() -> None:
 
 def _print_decision(decision: GateDecision, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=True))
+        emit_json(decision.to_dict())
         return
-    click.echo(
-        f"{decision.model} version {decision.version} -> {decision.alias}: "
-        f"{decision.decision.upper()}"
-        + (" (the gate could not judge: an error)" if decision.error else "")
+    say(
+        f"{decision.model} version {decision.version} -> {decision.alias}: ",
+        verdict(decision.decision),
+        " (the gate could not judge: an error)" if decision.error else "",
     )
     for reason in decision.reasons:
-        click.echo(f"  - {reason}")
+        say(f"  - {reason}")
 
 
 @gate.command("check")
@@ -40,7 +44,7 @@ def _print_decision(decision: GateDecision, as_json: bool) -> None:
 @click.option("--alias", required=True)
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def gate_check(
     model: str,
     version: str,
@@ -78,7 +82,7 @@ def _exit_for(decision: GateDecision) -> None:
 @click.option("--reason", "why", help="Why the waiver is justified.")
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Waiver end date.")
 @click.option("--covers", multiple=True, help="Requirement the waiver covers (repeatable).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def gate_promote(
     model: str,
     version: str,
@@ -120,7 +124,7 @@ def gate_promote(
 @click.argument("model")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def gate_history(
     model: str, policy_path: str | None, tracking_uri: str | None, as_json: bool
 ) -> None:
@@ -130,20 +134,28 @@ def gate_history(
     tracking_uri = existing_store(tracking_uri)
     found = history(model, tracking_uri=tracking_uri, policy=policy_path)
     if as_json:
-        click.echo(json.dumps(found.to_dict(), indent=2, sort_keys=True))
+        emit_json(found.to_dict())
     else:
-        for e in found.entries:
-            click.echo(
-                f"{e.time}  v{e.version}  {e.alias:<12} {e.decision.upper():<8} {e.actor} ({e.via})"
-            )
-            for reason in e.reasons:
-                click.echo(f"      - {reason}")
+        table(
+            ("when", "version", "alias", "decision", "by", "reasons"),
+            (
+                (
+                    e.time,
+                    f"v{e.version}",
+                    e.alias,
+                    verdict(e.decision),
+                    f"{e.actor} ({e.via})",
+                    "; ".join(e.reasons) or "-",
+                )
+                for e in found.entries
+            ),
+        )
         for problem in found.problems:
-            click.echo(f"LEDGER PROBLEM: {problem}")
+            say(verdict("failed"), f" LEDGER PROBLEM: {problem}")
         if found.limits:
-            click.echo(f"note: {found.limits}")
+            say(f"note: {found.limits}")
         else:
-            click.echo("every entry and the head verified against the policy's public key")
+            say("every entry and the head verified against the policy's public key")
     if found.problems:
         raise SystemExit(EXIT_ERROR)
 
@@ -153,13 +165,17 @@ def gate_history(
     "--dir", "folder", default="keys", show_default=True, type=click.Path(file_okay=False)
 )
 @click.option("--force", is_flag=True, help="Replace an existing key pair.")
-def gate_keygen(folder: str, force: bool) -> None:
+@json_option
+def gate_keygen(folder: str, force: bool, as_json: bool) -> None:
     """Write an Ed25519 key pair for signing manifests."""
     from csc_mlflow._signing import generate_keys
 
     private, public = generate_keys(Path(folder), force=force)
-    click.echo(f"private key: {private} (set CSC_MLFLOW_SIGNING_KEY to it where runs are logged)")
-    click.echo(
+    if as_json:
+        emit_json({"private_key": str(private), "public_key": str(public)})
+        return
+    say(f"private key: {private} (set CSC_MLFLOW_SIGNING_KEY to it where runs are logged)")
+    say(
         f"public key:  {public} (name it in the policy: "
         "signing: {required: true, public_key: ...})"
     )
@@ -182,8 +198,14 @@ def gate_keygen(folder: str, force: bool) -> None:
     type=click.FloatRange(min=1),
     help="Seconds between audits of every alias (one runs at start-up).",
 )
+@json_option
 def gate_watch(
-    host: str, port: int, secret_env: str, tracking_uri: str | None, audit_every: float
+    host: str,
+    port: int,
+    secret_env: str,
+    tracking_uri: str | None,
+    audit_every: float,
+    as_json: bool,
 ) -> None:
     """Receive MLflow webhooks; remove aliases set on versions the gate blocks; audit on a
     schedule so a missed webhook is caught."""
@@ -194,10 +216,17 @@ def gate_watch(
     if not secret:
         raise click.UsageError(f"set {secret_env} to the webhook's secret")
     server = make_server(host, port, secret, tracking_uri)
+    if as_json:  # then one JSON line per event (alias removed, audit failed, request)
+        json_logging()
+        click.echo(
+            json.dumps({"listening": f"http://{host}:{port}", "audit_every_seconds": audit_every})
+        )
+    else:
+        say(
+            f"csc-mlflow gate watch listening on http://{host}:{port}; auditing every "
+            f"{audit_every:g} s"
+        )
     start_audits(tracking_uri, audit_every)
-    click.echo(
-        f"csc-mlflow gate watch listening on http://{host}:{port}; auditing every {audit_every:g} s"
-    )
     try:
         server.serve_forever()
     finally:
@@ -208,7 +237,7 @@ def gate_watch(
 @click.argument("model", required=False)
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False))
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def gate_audit(
     model: str | None, policy_path: str | None, tracking_uri: str | None, as_json: bool
 ) -> None:
@@ -219,17 +248,17 @@ def gate_audit(
     tracking_uri = existing_store(tracking_uri)
     findings = audit(model, policy=policy_path, tracking_uri=tracking_uri)
     if as_json:
-        click.echo(json.dumps([f.to_dict() for f in findings], indent=2, sort_keys=True))
+        emit_json([f.to_dict() for f in findings])
     else:
         if not findings:
-            click.echo("no aliases to audit")
+            say("no aliases to audit")
         for f in findings:
-            click.echo(f"{f.model} version {f.version} -> {f.alias}: {f.action.upper()}")
+            say(f"{f.model} version {f.version} -> {f.alias}: ", verdict(f.action))
             if f.action != "kept":
                 for reason in f.decision.reasons:
                     if reason.blocking:
-                        click.echo(f"  - {reason}")
+                        say(f"  - {reason}")
                 if not f.recorded:
-                    click.echo("  (the action could not be recorded in the ledger)")
+                    say("  (the action could not be recorded in the ledger)")
     if any(f.action != "kept" for f in findings):
         blocked()

@@ -10,6 +10,7 @@ import click
 from csc_mlflow._cli._commands import atrs, dq, ethics, policy, report, status
 from csc_mlflow._cli._exits import EXIT_BLOCKED
 from csc_mlflow._cli._gate import gate
+from csc_mlflow._cli._output import JSON_MODE, emit_json
 from csc_mlflow._version import __version__
 from csc_mlflow.exceptions import CscMlflowError, PromotionBlocked, UsageError
 
@@ -25,9 +26,19 @@ class _Group(click.Group):
         except PromotionBlocked:
             raise SystemExit(EXIT_BLOCKED) from None
         except UsageError as exc:
-            raise click.UsageError(str(exc), ctx) from exc
+            raise _as_json(ctx, click.UsageError(str(exc), ctx)) from exc
         except CscMlflowError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise _as_json(ctx, click.ClickException(str(exc))) from exc
+        except click.ClickException as exc:
+            raise _as_json(ctx, exc) from exc.__cause__
+
+
+def _as_json(ctx: click.Context, error: click.ClickException) -> BaseException:
+    """Under ``--json``, the error as JSON on standard output (the exit code unchanged)."""
+    if not ctx.meta.get(JSON_MODE):
+        return error
+    emit_json({"error": error.format_message(), "exit_code": error.exit_code})
+    return SystemExit(error.exit_code)
 
 
 def _quiet_defaults() -> None:
