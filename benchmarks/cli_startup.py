@@ -74,6 +74,11 @@ def main() -> None:
         + ["--policy", POLICY],
     }
     out.mkdir()
+    same_reads = (
+        "import mlflow, tempfile; c = mlflow.MlflowClient(); "
+        f"c.get_run({run_id!r}); "
+        f"c.download_artifacts({run_id!r}, 'governance', tempfile.mkdtemp())"
+    )
     baselines = {
         'python -c "import mlflow"': [PYTHON, "-c", "import mlflow"],
         "import MLflow's SQL store": [
@@ -81,6 +86,7 @@ def main() -> None:
             "-c",
             "import mlflow.store.tracking.sqlalchemy_store",
         ],
+        "MLflow client, status's reads": [PYTHON, "-c", same_reads],
     }
     server = MlflowServer(folder)  # its backend is the quickstart's mlflow.db
     try:
@@ -90,18 +96,18 @@ def main() -> None:
             for store, uri in stores.items():
                 env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
                 for name, args in {**baselines, **commands}.items():
-                    if store != "SQLite file" and name in baselines:
+                    if store != "SQLite file" and name in list(baselines)[:2]:
                         continue
                     times.setdefault((store, name), []).append(wall(args, env))
     finally:
         server.stop()
     base = statistics.median(times[("SQLite file", 'python -c "import mlflow"')])
     floor = statistics.median(times[("SQLite file", "import MLflow's SQL store")])
-    print(f"{'store':<14} {'command':<28} {'median s':>9} {'range s':>13} {'x import mlflow':>16}")
+    print(f"{'store':<14} {'command':<30} {'median s':>9} {'range s':>13} {'x import mlflow':>16}")
     for (store, name), found in times.items():
         middle = statistics.median(found)
         spread = f"{min(found):.2f}-{max(found):.2f}"
-        print(f"{store:<14} {name:<28} {middle:>9.2f} {spread:>13} {middle / base:>16.2f}")
+        print(f"{store:<14} {name:<30} {middle:>9.2f} {spread:>13} {middle / base:>16.2f}")
     print(
         f"target: each command within 1.3x of a bare import ({1.3 * base:.2f} s). MLflow's SQL "
         f"store alone is {floor / base:.2f}x: on a SQLite file no command that reads it can be "
