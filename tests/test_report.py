@@ -304,6 +304,8 @@ def test_cli_report_and_version_summary(quickstart_run: str, tmp_path: Path) -> 
     version = client.get_model_version("re-referral-risk", "1")
     status = client.get_run(quickstart_run).data.tags[names.STATUS_TAG]
     assert f"**Governance status: {status.upper()}**" in version.description  # as sealed
+    assert "Stage: Testing and evaluation" in version.description  # the policy's stage
+    assert "Stage: Testing and evaluation." in out.read_text()
     assert f"runs/{quickstart_run}/artifacts/{names.REPORT_PATH}" in version.description
     # Describing an unchanged version again writes nothing (the description is written once).
     describe_version("re-referral-risk", "1")

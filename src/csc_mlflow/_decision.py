@@ -155,6 +155,9 @@ def evaluate(
             inconclusive_blocks = policy.gate[alias].inconclusive == "block"
 
     reasons.extend(_missing(policy, evidence, required))
+    by_stage = stage_requirements(policy, evidence.stage, alias=alias)
+    reasons.extend(_stage_reasons(policy, evidence, alias, by_stage, required))
+    required = tuple(dict.fromkeys(required + tuple(r for _, r in by_stage)))
     judged = evidence.items if alias is None else _required_items(evidence, required)
     for item in judged:
         reasons.extend(
@@ -171,6 +174,81 @@ def evaluate(
     else:
         status = "passed"
     return GovernanceDecision(status=status, reasons=tuple(reasons), alias=alias)
+
+
+def stage_requirements(
+    policy: Policy, run_stage: str | None, *, alias: str | None = None
+) -> tuple[tuple[str, str], ...]:
+    """``(stage, requirement)`` for the run's stage and every stage before it (and, for an
+    alias, the stage it needs and every one before that), as the policy sets them."""
+    from csc_mlflow._stages import stage, stages_up_to
+
+    reached: set[str] = set()
+    for wanted in (run_stage, policy.gate[alias].stage if alias in policy.gate else None):
+        if wanted is None:
+            continue
+        try:
+            reached.update(s.id for s in stages_up_to(wanted))
+        except ValueError:
+            continue  # an unknown stage is a reason of its own
+    ordered = sorted(reached, key=lambda s: stage(s).position)
+    return tuple((s, r) for s in ordered for r in policy.stage_requirements.get(s, ()))
+
+
+def _stage_reasons(
+    policy: Policy,
+    evidence: RunEvidence,
+    alias: str | None,
+    by_stage: tuple[tuple[str, str], ...],
+    already: tuple[str, ...],
+) -> list[Reason]:
+    """The run's stage known and reached, and what each stage up to it requires present."""
+    from csc_mlflow._stages import stage
+
+    needed = policy.gate[alias].stage if alias in policy.gate else None
+    if not (policy.stage_requirements or needed or evidence.stage):
+        return []
+    reasons = []
+    current = None
+    if evidence.stage is None:
+        reasons.append(
+            Reason(
+                "stage.unrecorded",
+                "stage",
+                "the run records no stage of the guidance's process; set 'stage:' in the "
+                "policy or start the run with governed_run(stage=...)",
+                "incomplete",
+            )
+        )
+    else:
+        try:
+            current = stage(evidence.stage)
+        except ValueError as exc:
+            reasons.append(Reason("stage.unknown", "stage", str(exc), "incomplete"))
+    at = f"stage {current.name}" if current is not None else "its stage"
+    for stage_id, requirement in by_stage:
+        if requirement in already or evidence.find(requirement):
+            continue
+        reasons.append(
+            Reason(
+                "stage.evidence_missing",
+                f"stage {stage(stage_id).name}",
+                f"no {_describe_requirement(requirement)} evidence on the run: a run at {at} "
+                f"needs what stage {stage(stage_id).name} requires",
+                "incomplete",
+            )
+        )
+    if needed is not None and (current is None or current.position < stage(needed).position):
+        reasons.append(
+            Reason(
+                "stage.not_reached",
+                f"alias {alias}",
+                f"alias {alias} needs a model whose run reached stage {stage(needed).name}; "
+                f"this run is at {at if current is not None else 'no recorded stage'}",
+                "failed",
+            )
+        )
+    return reasons
 
 
 def _required_items(evidence: RunEvidence, required: tuple[str, ...]) -> tuple[EvidenceItem, ...]:

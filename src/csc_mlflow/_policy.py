@@ -305,6 +305,14 @@ class AliasRequirements(_Model):
     inconclusive: Literal["block", "warn"] = "block"
     waivers: dict[NonEmptyStr, tuple[Role, ...]] = Field(default_factory=dict)
     audit: Literal["remove", "report"] = "remove"
+    stage: NonEmptyStr | None = None
+    """The guidance stage a model's run must have reached for this alias (its requirements,
+    and every earlier stage's, then apply)."""
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, value: str | None) -> str | None:
+        return _check_stage(value)
 
     @field_validator("require")
     @classmethod
@@ -319,6 +327,14 @@ class AliasRequirements(_Model):
         for item in value:
             _check_requirement(item)
         return value
+
+
+def _check_stage(value: str | None) -> str | None:
+    if value is not None:
+        from csc_mlflow._stages import stage
+
+        stage(value)  # ValueError naming the stages
+    return value
 
 
 def _check_requirement(item: str) -> None:
@@ -347,8 +363,9 @@ class SigningPolicy(_Model):
     public_key: NonEmptyStr | None = None
 
 
-PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing"})
-"""The policy's sections the gate reads at promotion, outside the hash that seals evidence."""
+PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage"})
+"""The policy's sections outside the hash that seals evidence: what the gate reads afresh at
+each promotion, and ``stage``, the default for new runs (each run seals its own stage)."""
 
 
 def _canonical(content: Any) -> str:
@@ -371,6 +388,12 @@ class Policy(_Model):
     signing: SigningPolicy | None = None
     models: ModelsPolicy = Field(default_factory=ModelsPolicy)
     stages: dict[Literal["Staging", "Production"], NonEmptyStr] = Field(default_factory=dict)
+    stage: NonEmptyStr | None = None
+    """The project's stage in the guidance's process: the stage of new runs unless a run
+    names its own (``governed_run(stage=...)`` or the ``csc.stage`` tag)."""
+    stage_requirements: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
+    """What each stage requires (``ethics_triage: [ethics.triage]``): a run at a stage must
+    hold the evidence of that stage and of every stage before it."""
 
     _source: Path | None = PrivateAttr(default=None)
     _sha256: str = PrivateAttr(default="")
@@ -384,6 +407,20 @@ class Policy(_Model):
                 raise ValueError(
                     f"dataset names may hold letters, digits, '_' and '-'; found {name!r}"
                 )
+        return value
+
+    @field_validator("stage")
+    @classmethod
+    def _known_project_stage(cls, value: str | None) -> str | None:
+        return _check_stage(value)
+
+    @field_validator("stage_requirements")
+    @classmethod
+    def _stage_requirements(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, required in value.items():
+            _check_stage(name)
+            for item in required:
+                _check_requirement(item)
         return value
 
     @field_validator("gate")

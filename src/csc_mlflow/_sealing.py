@@ -280,6 +280,7 @@ def _decide(
         policy_sha256=run.data.tags.get(names.POLICY_SHA_TAG),
         problems=tuple(problems),
         models=gathered.models,
+        stage=run.data.tags.get(names.STAGE_TAG),
     )
     return tuple(items), evaluate(gathered.policy, evidence)
 
@@ -300,6 +301,7 @@ def _report(
             datasets=gathered.datasets,
             packages=package_versions(),
             model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
+            stage=run.data.tags.get(names.STAGE_TAG),
         )
         html = render_report(
             header=header_for(gathered.policy, run.info.run_name),
@@ -336,6 +338,7 @@ def _seal(
             run_status=mlflow_status,
             decision=decision,
             models=gathered.sealed_models,
+            stage=run.data.tags.get(names.STAGE_TAG),
         )
     )
     sealed = {names.MANIFEST_PATH: manifest}

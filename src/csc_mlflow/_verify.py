@@ -204,6 +204,7 @@ def verify_run(
         items=tuple(items),
         datasets=logged,
         policy_sha256=sealed_policy,
+        stage=manifest.run.stage if manifest is not None else None,
         problems=tuple(problems),
         models=tuple(
             ModelFacts(model_id=m.model_id, files=tuple(f.path for f in m.files))
@@ -360,6 +361,11 @@ def _check_against_run(manifest: ManifestPayload, run: Any, tags: dict[str, str]
         problems.append(
             f"the {names.POLICY_SHA_TAG} tag no longer matches the policy hash the run was "
             "sealed under: the tag was changed after the run"
+        )
+    if manifest.run.stage is not None and tags.get(names.STAGE_TAG) != manifest.run.stage:
+        problems.append(
+            f"the {names.STAGE_TAG} tag says {tags.get(names.STAGE_TAG)!r} but the run was "
+            f"sealed at stage {manifest.run.stage!r}: the tag was changed after the run"
         )
     live = run.info.status
     if live != manifest.run.mlflow_status and live != "RUNNING":

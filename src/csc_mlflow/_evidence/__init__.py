@@ -146,13 +146,14 @@ def build_manifest(
     run_status: str,
     decision: GovernanceDecision,
     models: Iterable[ModelSeal] = (),
+    stage: str | None = None,
 ) -> Envelope:
     """The manifest record for a run (an envelope of kind ``csc.manifest``)."""
     payload = ManifestPayload(
         items=tuple(sorted(entries, key=lambda e: e.path)),
         datasets=tuple(sorted(datasets, key=lambda d: (d.name, d.digest))),
         policy_sha256=policy_sha256,
-        run=RunRef(run_id=run_id, mlflow_status=run_status),
+        run=RunRef(run_id=run_id, mlflow_status=run_status, stage=stage),
         decision=decision,
         models=tuple(sorted(models, key=lambda m: m.model_id)),
     )

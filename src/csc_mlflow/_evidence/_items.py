@@ -145,6 +145,7 @@ class RunEvidence:
     policy_sha256: str | None = None
     problems: tuple[str, ...] = ()
     models: tuple[ModelFacts, ...] = ()
+    stage: str | None = None
 
     def find(self, requirement: str) -> tuple[EvidenceItem, ...]:
         """Records satisfying ``requirement`` (``fairness`` matches every fairness record)."""

@@ -120,6 +120,8 @@ class RunRef(Record):
 
     run_id: str
     mlflow_status: str
+    stage: str | None = None
+    """The guidance stage the run belongs to, as sealed (manifests before 0.2 have none)."""
 
 
 class ManifestPayload(Record):

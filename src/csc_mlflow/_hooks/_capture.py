@@ -12,8 +12,9 @@ from csc_mlflow._hooks._run_end import install_hooks, policy_tags, uninstall_hoo
 from csc_mlflow._policy import Policy
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, active_run
+from csc_mlflow._stages import stage as stage_of
 from csc_mlflow._state import STATE
-from csc_mlflow.exceptions import PolicyNotFoundError
+from csc_mlflow.exceptions import PolicyNotFoundError, UsageError
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun
@@ -67,12 +68,17 @@ def _govern_active_run(policy: Policy) -> None:
 
 @contextmanager
 def governed_run(
-    policy: Policy | str | os.PathLike[str] | None = None, **start_run_kwargs: Any
+    policy: Policy | str | os.PathLike[str] | None = None,
+    *,
+    stage: str | None = None,
+    **start_run_kwargs: Any,
 ) -> Iterator[ActiveRun]:
     """Start an MLflow run whose governance evidence is sealed when the block ends.
 
     Takes the arguments of ``mlflow.start_run`` and yields its ``ActiveRun``. If the block
-    raises, the run ends ``FAILED`` and its status is never ``passed``.
+    raises, the run ends ``FAILED`` and its status is never ``passed``. ``stage`` is the
+    guidance stage the run belongs to (default: the policy's ``stage``); the run must hold
+    the evidence the policy requires of that stage and of every stage before it.
 
     Examples
     --------
@@ -89,8 +95,15 @@ def governed_run(
             "call csc_mlflow.autolog() to turn it back on"
         )
     resolved = resolve_policy(policy)
+    if stage is not None:
+        try:
+            stage_of(stage)
+        except ValueError as exc:
+            raise UsageError(f"governed_run(stage=...): {exc}", key="stage") from None
     install_hooks()
     tags = {**policy_tags(resolved), **dict(start_run_kwargs.pop("tags", None) or {})}
+    if stage is not None:
+        tags[names.STAGE_TAG] = stage
     STATE.policy_stack.append(resolved)
     try:
         with mlflow.start_run(tags=tags, **start_run_kwargs) as run:

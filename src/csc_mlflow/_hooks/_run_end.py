@@ -48,6 +48,8 @@ def policy_tags(policy: Policy) -> dict[str, str]:
     }
     if policy.source is not None:
         tags[names.POLICY_SOURCE_TAG] = str(policy.source)[: names.MAX_TAG_VALUE]
+    if policy.stage is not None:
+        tags[names.STAGE_TAG] = policy.stage
     return tags
 
 

@@ -141,7 +141,12 @@ def check_ethics(policy: Policy, *, today: date | None = None) -> GovernanceDeci
         EvidenceItem(path=path, kind=_KINDS[path], payload=payload)
         for path, payload in payloads.items()
     )
-    evidence = RunEvidence(run_status="FINISHED", items=items, policy_sha256=policy.evidence_sha256)
+    evidence = RunEvidence(
+        run_status="FINISHED",
+        items=items,
+        policy_sha256=policy.evidence_sha256,
+        stage=policy.stage,
+    )
     decision = evaluate(policy, evidence, today=today)
     ethics_reasons = tuple(
         r for r in decision.reasons if not r.subject.startswith(("data_quality", "fairness"))

@@ -370,6 +370,7 @@ def _governance_page() -> Response:
 
     from csc_mlflow import _names as names
     from csc_mlflow._runs import RunWriter
+    from csc_mlflow._stages import stage_label
 
     store = _own_store()
     runs = RunWriter(store.client)
@@ -381,13 +382,14 @@ def _governance_page() -> Response:
         for alias, version in (store.client.get_registered_model(model.name).aliases or {}).items():
             aliases_of.setdefault(str(version), []).append(alias)
         for mv in store.versions(model.name):
-            status, links, reasons = "not governed", "", ""
+            status, links, reasons, project_stage = "not governed", "", "", ""
             if mv.run_id:
                 run = runs.get_run(mv.run_id)
                 tags = run.data.tags
                 status = tags.get(names.STATUS_TAG, "not governed")
                 if status != "passed":
                     reasons = tags.get(names.REASONS_TAG, "")
+                project_stage = stage_label(tags.get(names.STAGE_TAG))
                 page = f"{prefix}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
                 links = (
                     f'<a href="{escape(page)}">run</a> &middot; '
@@ -403,6 +405,7 @@ def _governance_page() -> Response:
             )
             aliases = ", ".join(sorted(aliases_of.get(str(mv.version), []))) or "none"
             stage = mv.current_stage if mv.current_stage and mv.current_stage != "None" else ""
+            stage = ", ".join(x for x in (project_stage, stage and f"MLflow: {stage}") if x)
             version_page = f"{prefix}/#/models/{model.name}/versions/{mv.version}"
             rows.append(
                 f"<tr><td>{escape(model.name)}</td>"
@@ -431,7 +434,7 @@ def _governance_page() -> Response:
         "<h1>Registered models: governance</h1>"
         '<table><thead><tr><th scope="col">Model</th><th scope="col">Version</th>'
         '<th scope="col">Governance status (the gate verifies the seal)</th>'
-        '<th scope="col">Aliases</th><th scope="col">Stage</th>'
+        '<th scope="col">Aliases</th><th scope="col">Stage (guidance; MLflow)</th>'
         '<th scope="col">Gate history (latest 5)</th><th scope="col">Links</th></tr></thead>'
         f"<tbody>{body}</tbody></table></main></body></html>"
     )

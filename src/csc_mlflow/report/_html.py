@@ -25,6 +25,7 @@ from csc_mlflow._evidence import (
     TriagePayload,
     WorkbookPayload,
 )
+from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
 
 __all__ = ["Lineage", "ReportHeader", "render_report"]
@@ -49,6 +50,7 @@ class Lineage:
     datasets: tuple[DatasetRef, ...] = ()
     packages: Mapping[str, str] = field(default_factory=dict)
     model_ids: tuple[str, ...] = ()
+    stage: str | None = None
 
 
 STYLE = """
@@ -112,7 +114,7 @@ def render_report(
         f"<h1>Governance report: {_e(header.name)}</h1>",
         f'<p class="muted">Owner: {_e(header.owner)}. Accountable officer: '
         f"{_e(header.accountable_officer or 'not named in the policy')}. "
-        f"Run {_e(lineage.run_id)}.</p>",
+        f"Stage: {_e(stage_label(lineage.stage))}. Run {_e(lineage.run_id)}.</p>",
         _verdict(status, decision.reasons),
         '<nav aria-label="Sections"><ul><li><a href="#data-quality">Data quality</a></li>'
         '<li><a href="#fairness">Fairness</a></li><li><a href="#ethics">Ethics</a></li>'

@@ -11,6 +11,7 @@ from csc_mlflow._evidence import GovernanceDecision, LedgerEntry, Reason
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore
 from csc_mlflow._runs import RunWriter
+from csc_mlflow._stages import stage_label
 from csc_mlflow._verify import get_status
 from csc_mlflow.report._html import Lineage, ReportHeader, render_report
 
@@ -42,6 +43,8 @@ def version_summary(
 ) -> str:
     """The governance summary of a model version, as markdown."""
     lines = [f"**Governance status: {status.upper()}**", ""]
+    if run is not None and names.STAGE_TAG in run.data.tags:
+        lines += [f"Stage: {stage_label(run.data.tags[names.STAGE_TAG])}", ""]
     if reasons and status != "passed":
         lines += [f"Reasons: {reasons[:600]}", ""]
     if latest:
@@ -158,6 +161,7 @@ def rendered_report(
         policy_sha256=status.evidence.policy_sha256,
         datasets=status.evidence.datasets,
         model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
+        stage=status.evidence.stage,
     )
     html = render_report(
         header=header_for(policy, run.data.tags.get("mlflow.runName", run_id)),

@@ -1,0 +1,1 @@
+"""The guidance's stages of a project, as data."""
