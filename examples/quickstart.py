@@ -60,7 +60,7 @@ def main() -> str:
             signature=signature,
             pip_requirements=["scikit-learn", "pandas"],
         )
-        step("4/4 fairness across ethnicity, sex and age band; sealing the evidence")
+        step("4/4 fairness across ethnicity, sex and age band, and performance; sealing")
         # Fairness across the policy's sensitive features (ethnicity, sex, age band and
         # ethnicity by sex), on held-out children, attached to the run and the logged model.
         csc_mlflow.evaluate_fairness(
@@ -68,6 +68,11 @@ def main() -> str:
             model.predict(test[FEATURES]),
             sensitive_features=test,
             model_id=info.model_id,
+        )
+        # How well it does on the same held-out children (accuracy, recall, precision and
+        # specificity with intervals), judged by the policy's performance bounds.
+        csc_mlflow.evaluate_performance(
+            test["re_referral"], model.predict(test[FEATURES]), model_id=info.model_id
         )
 
     status = csc_mlflow.get_status(run.info.run_id)

@@ -31,6 +31,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "autolog",
         "evaluate",
         "evaluate_fairness",
+        "evaluate_performance",
         "exceptions",
         "find_policy_file",
         "gate",

@@ -49,6 +49,8 @@ def requirements_for(policy: Policy, alias: str | None = None) -> tuple[str, ...
         ]
         if policy.fairness is not None and policy.fairness.required:
             wanted.append("fairness")
+        if policy.performance is not None and policy.performance.required:
+            wanted.append("performance")
         if policy.ethics is not None and policy.ethics.triage:
             wanted.append("ethics.triage")
         if policy.ethics is not None and policy.ethics.workbook:
@@ -290,6 +292,8 @@ def _describe_requirement(requirement: str) -> str:
         return f"data-quality (dataset {name!r})" if name else "data-quality"
     if kind == "fairness":
         return f"fairness ({name!r})" if name else "fairness"
+    if kind == "performance":
+        return f"performance ({name!r})" if name else "performance"
     return {"ethics.triage": "Ethics Triage", "ethics.workbook": "Ethics Workbook"}.get(
         requirement, requirement
     )

@@ -32,6 +32,11 @@ def fairness_path(name: str) -> str:
     return f"{ARTIFACT_ROOT}/fairness/{name}.json"
 
 
+def performance_path(name: str) -> str:
+    """Artefact path of the performance record called ``name``."""
+    return f"{ARTIFACT_ROOT}/performance/{name}.json"
+
+
 # --- tags ------------------------------------------------------------------------------------
 TAG_PREFIX: Final = "csc."
 STATUS_TAG: Final = "csc.governance.status"
@@ -54,6 +59,16 @@ WORKBOOK_COMPLETE_TAG: Final = "csc.ethics.workbook.complete"
 def data_quality_status_tag(dataset: str) -> str:
     """Tag holding the data-quality status of ``dataset``."""
     return f"csc.dq.{dataset}.status"
+
+
+def performance_status_tag(name: str) -> str:
+    """Tag holding the status of the performance evaluation called ``name``."""
+    return f"csc.performance.{name}.status"
+
+
+def performance_metric(name: str, metric: str) -> str:
+    """MLflow metric holding a judged performance measure, e.g. ``csc.performance.model.recall``."""
+    return f"csc.performance.{name}.{metric}"
 
 
 def fairness_status_tag(name: str) -> str:

@@ -24,6 +24,7 @@ from csc_mlflow._groupings import GROUPINGS
 __all__ = [
     "AGGREGATE_METRICS",
     "GROUP_METRICS",
+    "PERFORMANCE_METRICS",
     "ROLES",
     "AliasRequirements",
     "DatasetPolicy",
@@ -31,6 +32,8 @@ __all__ = [
     "FairnessPolicy",
     "FairnessThreshold",
     "ModelsPolicy",
+    "PerformanceBound",
+    "PerformancePolicy",
     "Policy",
     "Project",
     "SensitiveFeature",
@@ -107,7 +110,15 @@ def threshold_metric_names() -> tuple[str, ...]:
     return AGGREGATE_METRICS + derived
 
 
-REQUIREMENT_KINDS: Final = ("data_quality", "fairness", "ethics.triage", "ethics.workbook")
+REQUIREMENT_KINDS: Final = (
+    "data_quality",
+    "fairness",
+    "performance",
+    "ethics.triage",
+    "ethics.workbook",
+)
+PERFORMANCE_METRICS: Final = ("accuracy", "recall", "precision", "specificity")
+"""What a performance threshold can name: each a share of children, with a Wilson interval."""
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 
@@ -287,6 +298,40 @@ class FairnessPolicy(_Model):
         return self
 
 
+class PerformanceBound(_Model):
+    """A bound on one performance measure (a share from 0 to 1)."""
+
+    min: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    judge: Literal["point", "interval"] = "point"
+
+    @model_validator(mode="after")
+    def _bounded(self) -> PerformanceBound:
+        if self.min is None and self.max is None:
+            raise ValueError("expected 'min', 'max' or both (a fraction from 0 to 1)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        return self
+
+
+class PerformancePolicy(_Model):
+    """What the model must achieve on children it was not built on (``recall: {min: 0.6}``):
+    judged on the point estimate, or (``judge: interval``) on its confidence interval."""
+
+    thresholds: dict[NonEmptyStr, PerformanceBound] = Field(default_factory=dict)
+    confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    suppress_counts_up_to: Annotated[int, Field(ge=0)] = 5
+    required: bool = False
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, PerformanceBound]) -> dict[str, PerformanceBound]:
+        for metric in value:
+            if metric not in PERFORMANCE_METRICS:
+                raise ValueError(_one_of(PERFORMANCE_METRICS, metric))
+        return value
+
+
 class EthicsPolicy(_Model):
     """Where the team's triage answers and workbook live, and whose sign-off is required."""
 
@@ -341,10 +386,13 @@ def _check_requirement(item: str) -> None:
     kind, _, name = item.partition(".")
     if item in REQUIREMENT_KINDS:
         return
-    if kind in ("data_quality", "fairness") and NAME_PATTERN.match(name):
+    if kind in ("data_quality", "fairness", "performance") and NAME_PATTERN.match(name):
         return
     raise ValueError(
-        _one_of(REQUIREMENT_KINDS + ("data_quality.<dataset>", "fairness.<name>"), item)
+        _one_of(
+            REQUIREMENT_KINDS + ("data_quality.<dataset>", "fairness.<name>", "performance.<name>"),
+            item,
+        )
     )
 
 
@@ -383,6 +431,7 @@ class Policy(_Model):
     project: Project
     datasets: dict[NonEmptyStr, DatasetPolicy] = Field(default_factory=dict)
     fairness: FairnessPolicy | None = None
+    performance: PerformancePolicy | None = None
     ethics: EthicsPolicy | None = None
     gate: dict[NonEmptyStr, AliasRequirements] = Field(default_factory=dict)
     signing: SigningPolicy | None = None

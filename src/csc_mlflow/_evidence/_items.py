@@ -20,6 +20,7 @@ from csc_mlflow._evidence._payloads import (
     DataQualityPayload,
     FairnessPayload,
     Payload,
+    PerformancePayload,
     TriagePayload,
     WorkbookPayload,
 )
@@ -41,13 +42,18 @@ __all__ = [
 ]
 
 EvidenceKind = Literal[
-    "csc.data_quality", "csc.fairness", "csc.ethics.triage", "csc.ethics.workbook"
+    "csc.data_quality",
+    "csc.fairness",
+    "csc.performance",
+    "csc.ethics.triage",
+    "csc.ethics.workbook",
 ]
 MANIFEST_KIND: Final = "csc.manifest"
 
 _PAYLOAD_TYPES: Final[dict[str, type[Record]]] = {
     "csc.data_quality": DataQualityPayload,
     "csc.fairness": FairnessPayload,
+    "csc.performance": PerformancePayload,
     "csc.ethics.triage": TriagePayload,
     "csc.ethics.workbook": WorkbookPayload,
     MANIFEST_KIND: ManifestPayload,
@@ -111,6 +117,8 @@ class EvidenceItem:
             return f"data_quality.{self.name}"
         if self.kind == "csc.fairness":
             return f"fairness.{self.name}"
+        if self.kind == "csc.performance":
+            return f"performance.{self.name}"
         return self.kind.removeprefix("csc.")
 
 

@@ -29,6 +29,9 @@ __all__ = [
     "GroupRecord",
     "OverallRecord",
     "Payload",
+    "PerformanceMetric",
+    "PerformancePayload",
+    "PerformanceThreshold",
     "RuleRecord",
     "RulesSummary",
     "SignoffRecord",
@@ -199,6 +202,40 @@ class FairnessPayload(_Payload):
     charts: tuple[str, ...] = ()
 
 
+# --- performance -----------------------------------------------------------------------------
+
+
+class PerformanceMetric(Record):
+    """One measure (a share of children) with its Wilson interval; ``None`` where withheld
+    (a cell of the confusion matrix holds 1 to the suppression limit) or undefined."""
+
+    metric: str
+    estimate: EstimateRecord
+
+
+class PerformanceThreshold(Record):
+    """A policy bound judged on one measure."""
+
+    metric: str
+    bound: Literal["min", "max"]
+    limit: float
+    judge: str
+    estimate: EstimateRecord
+    verdict: Literal["meets", "breaches", "inconclusive"]
+    message: str
+
+
+class PerformancePayload(_Payload):
+    """``governance/performance/<name>.json``: how well the model does, with intervals."""
+
+    count: int | str
+    confidence_level: float
+    suppress_counts_up_to: int
+    withheld: bool
+    metrics: tuple[PerformanceMetric, ...]
+    thresholds: tuple[PerformanceThreshold, ...] = ()
+
+
 # --- ethics ----------------------------------------------------------------------------------
 
 
@@ -272,4 +309,6 @@ class WorkbookPayload(_Payload):
         return value.get("answer") if isinstance(value, dict) else value
 
 
-Payload = DataQualityPayload | FairnessPayload | TriagePayload | WorkbookPayload
+Payload = (
+    DataQualityPayload | FairnessPayload | PerformancePayload | TriagePayload | WorkbookPayload
+)

@@ -21,6 +21,7 @@ from csc_mlflow._evidence import (
     EvidenceItem,
     FairnessPayload,
     GovernanceDecision,
+    PerformancePayload,
     Reason,
     TriagePayload,
     WorkbookPayload,
@@ -117,7 +118,8 @@ def render_report(
         f"Stage: {_e(stage_label(lineage.stage))}. Run {_e(lineage.run_id)}.</p>",
         _verdict(status, decision.reasons),
         '<nav aria-label="Sections"><ul><li><a href="#data-quality">Data quality</a></li>'
-        '<li><a href="#fairness">Fairness</a></li><li><a href="#ethics">Ethics</a></li>'
+        '<li><a href="#fairness">Fairness</a></li><li><a href="#performance">Performance</a></li>'
+        '<li><a href="#ethics">Ethics</a></li>'
         '<li><a href="#lineage">Lineage</a></li></ul></nav>',
     ]
     ordered = sorted(items, key=lambda i: i.path)
@@ -125,6 +127,9 @@ def render_report(
         _data_quality([i.payload for i in ordered if isinstance(i.payload, DataQualityPayload)])
     )
     parts.append(_fairness([i.payload for i in ordered if isinstance(i.payload, FairnessPayload)]))
+    parts.append(
+        _performance([i.payload for i in ordered if isinstance(i.payload, PerformancePayload)])
+    )
     parts.append(
         _ethics(
             [i.payload for i in ordered if isinstance(i.payload, TriagePayload)],
@@ -194,6 +199,42 @@ def _data_quality(payloads: list[DataQualityPayload]) -> str:
             out.append("<p>c: a count of 1 to 5, withheld (DfE disclosure control).</p>")
         if not rules:
             out.extend(f'<p class="bad">{_e(reason)}</p>' for reason in p.reasons)
+    out.append("</section>")
+    return "".join(out)
+
+
+_PERFORMANCE_WORDS = {
+    "accuracy": "of all children, the share the model got right",
+    "recall": "of children with the outcome, the share the model flagged",
+    "precision": "of children the model flagged, the share with the outcome",
+    "specificity": "of children without the outcome, the share the model did not flag",
+}
+
+
+def _performance(payloads: list[PerformancePayload]) -> str:
+    out = ['<section><h2 id="performance">Performance</h2>']
+    if not payloads:
+        out.append("<p>No performance evidence on this run.</p>")
+    for p in payloads:
+        out.append(
+            f"<h3>Evaluation {_e(p.name)}: {_e(p.status.upper())}</h3>"
+            f"<p>On {_e(p.count)} children the model was not built on; intervals are "
+            f"{_e(round(p.confidence_level * 100, 6))}%."
+            + (
+                " Every figure is withheld: a count behind them is from 1 to "
+                f"{_e(p.suppress_counts_up_to)} (DfE disclosure control).</p>"
+                if p.withheld
+                else "</p>"
+            )
+        )
+        rows = [
+            [_e(m.metric), _e(_PERFORMANCE_WORDS.get(m.metric, "")), _rate(m.estimate)]
+            for m in p.metrics
+        ]
+        out.append(_table(["Measure", "What it means", "Value (interval)"], rows))
+        if p.thresholds:
+            rows = [[_e(t.verdict.upper()), _e(t.message)] for t in p.thresholds]
+            out.append(_table(["Verdict", "Policy bound"], rows, "What the policy asks"))
     out.append("</section>")
     return "".join(out)
 
