@@ -465,3 +465,20 @@ def test_the_users_text_survives_every_summary_layout() -> None:
     assert user_description("mine") == "mine"
     assert user_description(f"summary\n{SUMMARY_MARK}") is None
     assert user_description(None) is None
+
+
+def test_every_store_gets_the_run_list_view(tracking: str, tmp_path: Path) -> None:
+    """The view is kept per store and experiment: a second store whose experiment has the
+    same id as one seen before still gets it (the link would otherwise open an error)."""
+    policy = tmp_path / "governance.yaml"
+    policy.write_text("version: 1\nproject: {name: v, owner: t}\n")
+    for store in ("one", "two"):
+        uri = f"sqlite:///{tmp_path / store}.db"
+        mlflow.set_tracking_uri(uri)
+        experiment = mlflow.set_experiment("same-name")
+        with csc_mlflow.governed_run(policy):
+            mlflow.log_param("a", 1)
+        tags = MlflowClient(uri).get_experiment(experiment.experiment_id).tags
+        view = json.loads(tags[names.RUNS_VIEW_TAG])
+        assert f"tags.`{names.STATUS_TAG}`" in view["selectedColumns"], store
+    mlflow.set_tracking_uri(tracking)

@@ -24,7 +24,14 @@ from csc_mlflow._evidence import (
 )
 from csc_mlflow._policy import Policy
 
-__all__ = ["GovernanceDecision", "Reason", "evaluate", "judged_by", "requirements_for"]
+__all__ = [
+    "GovernanceDecision",
+    "Reason",
+    "compare_with_holder",
+    "evaluate",
+    "judged_by",
+    "requirements_for",
+]
 
 _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
     "passed": None,
@@ -492,3 +499,88 @@ def _example_rows(policy: Policy, evidence: RunEvidence) -> list[Reason]:
         for model in evidence.models
         if model.example_files
     ]
+
+
+def _measures(evidence: RunEvidence) -> dict[str, float | None]:
+    """``kind:record:feature:measure`` -> the point estimate, for every performance share and
+    fairness disparity on the run."""
+    from csc_mlflow._evidence import FairnessPayload, PerformancePayload
+
+    found: dict[str, float | None] = {}
+    for p in evidence.payloads(PerformancePayload):
+        for m in p.metrics:
+            found[f"performance:{p.name}::{m.metric}"] = m.estimate.value
+    for f in evidence.payloads(FairnessPayload):
+        for feature in f.features:
+            for measure, estimate in feature.disparities.items():
+                found[f"fairness:{f.name}:{feature.feature}:{measure}"] = estimate.value
+    return found
+
+
+def compare_with_holder(
+    policy: Policy,
+    alias: str,
+    candidate: RunEvidence,
+    holder: RunEvidence,
+    holder_version: str,
+) -> tuple[list[Reason], list[str]]:
+    """Challenger against champion: each measure the alias's ``regression`` names, on the
+    candidate and on the version holding the alias. Returns the blocking reasons and one line
+    per comparison (both figures side by side).
+
+    Higher is better for a performance share and a ratio; lower for a difference. A measure
+    that cannot be compared (missing on either, or withheld) is incomplete, never passed.
+    """
+    reasons: list[Reason] = []
+    lines: list[str] = []
+    ours, theirs = _measures(candidate), _measures(holder)
+    for measure, allowed in policy.gate[alias].regression.items():
+        keys = sorted(k for k in theirs if k.endswith(f":{measure}"))
+        if not keys:
+            reasons.append(
+                Reason(
+                    "gate.regression",
+                    f"alias {alias}",
+                    f"{measure}: version {holder_version}, which holds {alias}, has no sealed "
+                    f"{measure} to compare with, so the candidate cannot be shown not to "
+                    "fall behind it",
+                    "incomplete",
+                )
+            )
+            continue
+        lower_is_better = measure.endswith("_difference")
+        for key in keys:
+            feature = key.split(":")[2]
+            where = f"{measure}" + (f" ({feature})" if feature else "")
+            mine, held = ours.get(key), theirs[key]
+            if mine is None or held is None:
+                reasons.append(
+                    Reason(
+                        "gate.regression",
+                        f"alias {alias}",
+                        f"{where}: cannot be compared with version {holder_version} (missing "
+                        "or withheld on one of them); the candidate cannot be shown not to fall "
+                        "behind",
+                        "incomplete",
+                    )
+                )
+                continue
+            change = held - mine if not lower_is_better else mine - held
+            verdict = "worse beyond what the policy allows" if change > allowed + 1e-12 else "ok"
+            lines.append(
+                f"{where}: candidate {mine:.3f}, version {holder_version} ({alias}) {held:.3f}; "
+                f"allowed to fall behind by {allowed:g}: {verdict}"
+            )
+            if verdict != "ok":
+                reasons.append(
+                    Reason(
+                        "gate.regression",
+                        f"alias {alias}",
+                        f"{where} is {mine:.3f} against {held:.3f} for version {holder_version}, "
+                        f"which holds {alias}: "
+                        f"{'higher' if lower_is_better else 'lower'} by {change:.3f}, more than "
+                        f"the {allowed:g} the policy allows",
+                        "failed",
+                    )
+                )
+    return reasons, lines

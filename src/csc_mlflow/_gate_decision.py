@@ -32,6 +32,9 @@ class GateDecision:
     policy_sha256: str | None = None
     waiver: Waiver | None = None
     sealed_policy_sha256: str | None = None
+    compared: tuple[str, ...] = ()
+    """Challenger against champion: each measure on this version and on the one holding the
+    alias, side by side (empty when the alias sets no ``regression`` or nothing holds it)."""
 
     @property
     def passed(self) -> bool:
@@ -63,6 +66,7 @@ class GateDecision:
             "policy_sha256": self.policy_sha256,
             "sealed_policy_sha256": self.sealed_policy_sha256,
             "waiver": self.waiver.to_dict() if self.waiver else None,
+            "compared": list(self.compared),
         }
 
 

@@ -353,6 +353,21 @@ class AliasRequirements(_Model):
     stage: NonEmptyStr | None = None
     """The guidance stage a model's run must have reached for this alias (its requirements,
     and every earlier stage's, then apply)."""
+    regression: dict[NonEmptyStr, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict
+    )
+    """Challenger against champion: how far each measure may fall behind the version that
+    holds the alias (``recall: 0.02``; a fairness disparity such as
+    ``equalized_odds_difference: 0.02`` may rise, a ratio fall, by as much)."""
+
+    @field_validator("regression")
+    @classmethod
+    def _known_measures(cls, value: dict[str, float]) -> dict[str, float]:
+        allowed = PERFORMANCE_METRICS + threshold_metric_names()
+        for measure in value:
+            if measure not in allowed:
+                raise ValueError(_one_of(allowed, measure))
+        return value
 
     @field_validator("stage")
     @classmethod

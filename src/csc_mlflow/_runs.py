@@ -45,7 +45,7 @@ __all__ = [
 # it no longer remembers.
 _MAX_REMEMBERED_RUNS: Final = 32
 _records: OrderedDict[str, dict[str, bytes]] = OrderedDict()
-_views_shared: set[str] = set()  # experiments given the run-list view by this process
+_views_shared: set[tuple[str, str]] = set()  # (store, experiment) given the run-list view
 _logger = logging.getLogger("csc_mlflow")
 
 
@@ -358,7 +358,8 @@ class RunWriter:
 
         Best effort: a user who may not tag the experiment still has every run sealed.
         """
-        if experiment_id in _views_shared:
+        key = (str(self.client.tracking_uri), experiment_id)
+        if key in _views_shared:
             return
         view = {
             "selectedColumns": list(names.RUNS_VIEW_COLUMNS),
@@ -372,7 +373,7 @@ class RunWriter:
         except Exception as exc:  # noqa: BLE001 - a permission refused: the view is a convenience
             _logger.debug("csc-mlflow: no run-list view on experiment %s: %s", experiment_id, exc)
             return
-        _views_shared.add(experiment_id)
+        _views_shared.add(key)
 
     def tag_logged_models(self, run: Any, tags: Mapping[str, str]) -> None:
         """Set ``tags`` on every model the run logged."""

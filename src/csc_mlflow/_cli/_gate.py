@@ -36,6 +36,10 @@ def _print_decision(decision: GateDecision, as_json: bool) -> None:
     )
     for reason in decision.reasons:
         say(f"  - {reason}")
+    if decision.compared:
+        say("against the version holding the alias:")
+        for line in decision.compared:
+            say(f"  - {line}")
 
 
 @gate.command("check")

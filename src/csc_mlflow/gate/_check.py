@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-from csc_mlflow._decision import evaluate, judged_by, requirements_for
+from csc_mlflow._decision import compare_with_holder, evaluate, judged_by, requirements_for
 from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
@@ -27,7 +27,7 @@ from csc_mlflow._registry import RegistryStore
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._verify import RunGovernance, served_files, verify_run, verify_version
-from csc_mlflow.exceptions import CscMlflowError
+from csc_mlflow.exceptions import CscMlflowError, EvidenceError
 from csc_mlflow.fairness import rejudge
 
 __all__ = ["check", "check_with"]
@@ -153,6 +153,10 @@ def _check(
     reasons = list(decision.reasons)
     if not judged_by(resolved, governance.sealed_policy_sha256):
         reasons.extend(_rejudged(resolved, governance, alias))
+    against, compared = _against_holder(
+        store, writer, resolved, model_name, version, alias, evidence
+    )
+    reasons.extend(against)
     blocking = any(r.blocking for r in reasons)
     return GateDecision(
         model=model_name,
@@ -164,7 +168,46 @@ def _check(
         manifest_sha256=governance.manifest_sha256,
         policy_sha256=resolved.sha256,
         sealed_policy_sha256=governance.sealed_policy_sha256,
+        compared=tuple(compared),
     )
+
+
+def _against_holder(
+    store: RegistryStore,
+    writer: RunWriter,
+    policy: Policy,
+    model_name: str,
+    version: str,
+    alias: str,
+    candidate: Any,
+) -> tuple[list[Reason], list[str]]:
+    """The candidate against the version holding ``alias`` (when the alias sets a
+    ``regression`` and another version holds it): both verified, then compared."""
+    if alias not in policy.gate or not policy.gate[alias].regression:
+        return [], []
+    holder = store.alias_version(model_name, alias)
+    if holder is None or holder == version:
+        return [], [f"no other version holds {alias}: nothing to compare with"]
+    held = store.model_version(model_name, holder)
+    try:
+        if not held.run_id:
+            raise EvidenceError(f"version {holder} has no source run")
+        theirs = verify_run(writer, held.run_id, policy=policy, hash_models=False)
+    except CscMlflowError as exc:
+        problem = str(exc)
+    else:
+        problem = "; ".join(theirs.problems)
+    if problem:
+        return [
+            Reason(
+                "gate.regression",
+                f"alias {alias}",
+                f"version {holder}, which holds {alias}, does not verify ({problem}), so the "
+                "candidate cannot be compared with it",
+                "incomplete",
+            )
+        ], []
+    return compare_with_holder(policy, alias, candidate, theirs.evidence, holder)
 
 
 def _rejudged(policy: Policy, governance: RunGovernance, alias: str) -> list[Reason]:
