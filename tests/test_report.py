@@ -98,7 +98,8 @@ def test_report_is_on_the_run_sealed_and_self_contained(
     assert {"Data quality", "Fairness", "Ethics", "Lineage"} <= set(structure.headings)
     assert "th" in structure.tags
     assert "caption" in structure.tags
-    verdict_text = html[html.index('id="verdict"') : html.index("</section>")]
+    start = html.index('id="verdict"')
+    verdict_text = html[start : html.index("</section>", start)]
     assert status.status.upper() in verdict_text
 
 
@@ -482,3 +483,48 @@ def test_every_store_gets_the_run_list_view(tracking: str, tmp_path: Path) -> No
         view = json.loads(tags[names.RUNS_VIEW_TAG])
         assert f"tags.`{names.STATUS_TAG}`" in view["selectedColumns"], store
     mlflow.set_tracking_uri(tracking)
+
+
+def _first_page(html_text: str) -> str:
+    found = re.search(r'<section id="summary".*?</section>', html_text, flags=re.S)
+    assert found is not None, "the report has no first page"
+    return found.group(0)
+
+
+def test_the_first_page_reads_plainly_for_a_leader(quickstart_run: str, tmp_path: Path) -> None:
+    """One screen in plain English: purpose, who it affects, stage, risk, review date,
+    sign-offs, each problem with what to do next and whose job it is; no question or option
+    ids anywhere; the summary's reading ease checked with the readability package."""
+    import html as html_module
+
+    import readability
+
+    local = MlflowClient().download_artifacts(quickstart_run, names.REPORT_PATH, str(tmp_path))
+    report = Path(local).read_text()
+    first = _first_page(report)
+    assert report.index('id="summary"') < report.index('id="data-quality"')
+    for words in (
+        "What the model is for",
+        "Predicts which children who leave care",
+        "Who it affects",
+        "Children or families who are or were in care",
+        "Risk level",
+        "Review by",
+        "2027-06-30",
+        "the accountable officer",
+        "What to do next",
+        "Whose job",
+    ):
+        assert words in html_module.unescape(first), words
+    assert not re.search(r"\bquestion\d|\bitem\d", report)  # questions and options in words
+    assert not re.search(r"\bR\d+:", first)  # the triage's rule ids stay in the ethics section
+    assert "Ethics Triage: completed, risk level high" in report
+    assert 'id="glossary"' in report
+    lines = [
+        line.strip()
+        for line in html_module.unescape(re.sub(r"<[^>]+>", "\n", first)).splitlines()
+        if line.strip()
+    ]
+    grades = readability.getmeasures("\n".join(lines), lang="en")["readability grades"]
+    assert grades["FleschReadingEase"] >= 60, grades  # plain English
+    assert grades["Kincaid"] <= 9, grades  # a reading age of about 14

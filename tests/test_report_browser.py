@@ -233,3 +233,47 @@ def test_the_quickstart_run_shows_its_status_in_the_mlflow_run_list(
         finally:
             browser.close()
     assert (shots / "quickstart-run-list.png").stat().st_size > 10_000
+
+
+def test_the_reports_first_screen_is_for_the_accountable_officer(
+    tracking: str, tmp_path: Path
+) -> None:
+    """The sealed report opened in Chromium: its first screen (1280x800) holds the verdict
+    in words, what the model is for, and what needs to happen; screenshot kept."""
+    from mlflow import MlflowClient
+    from playwright.sync_api import sync_playwright
+
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(
+        POLICY.replace(
+            "owner: Test Data Team}",
+            "owner: Test Data Team, description: Flags families for an early-help visit.}",
+        )
+    )
+    data = make_ssda903(300, seed=4)
+    with csc_mlflow.governed_run(policy, run_name="first-screen") as run:
+        mlflow.log_input(mlflow.data.from_pandas(data.header, name="header"), context="source")
+    local = MlflowClient().download_artifacts(
+        run.info.run_id, "governance/report.html", str(tmp_path)
+    )
+    shots = REPO / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(Path(local).as_uri())
+            for words in (
+                "The model must not be used yet",
+                "Flags families for an early-help visit.",
+                "What needs to happen",
+            ):
+                found = page.get_by_text(words).first
+                assert found.is_visible(), words
+                box = found.bounding_box()
+                assert box is not None
+                assert box["y"] + box["height"] <= 800, f"{words!r} is below the first screen"
+            page.screenshot(path=str(shots / "report-first-page.png"))
+        finally:
+            browser.close()
+    assert (shots / "report-first-page.png").stat().st_size > 10_000

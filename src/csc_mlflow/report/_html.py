@@ -28,6 +28,13 @@ from csc_mlflow._evidence import (
 )
 from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
+from csc_mlflow.report._plain import (
+    GLOSSARY,
+    PlainSummary,
+    answer_text,
+    plain_summary,
+    question_text,
+)
 
 __all__ = ["Lineage", "ReportHeader", "render_report"]
 
@@ -39,6 +46,7 @@ class ReportHeader:
     name: str
     owner: str | None = None
     accountable_officer: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,11 @@ body{font-family:Arial,Helvetica,sans-serif;margin:24px;color:#0b0c0c;max-width:
 h1{font-size:28px;margin-bottom:4px}h2{border-bottom:2px solid #0b0c0c;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0 16px;width:100%}th,td{border:1px solid #b1b4b6;
 padding:4px 6px;text-align:left;vertical-align:top;font-size:14px}th{background:#f3f2f1}
+.banner{border-left:8px solid;padding:8px 12px;font-size:18px;margin:12px 0}
 .verdict{border:4px solid;padding:12px 16px;margin:16px 0}.passed{border-color:#00703c}
 .failed{border-color:#d4351c}.incomplete,.pending{border-color:#f47738}.bad{font-weight:bold}
 .muted{color:#505a5f}svg{max-width:100%;height:auto}
+.facts th{width:14em}dt{font-weight:bold;margin-top:6px}dd{margin-left:1em}
 @media print{body{margin:0}h2{break-before:auto}table,svg{break-inside:avoid}}
 """
 
@@ -116,6 +126,15 @@ def render_report(
         f'<p class="muted">Owner: {_e(header.owner)}. Accountable officer: '
         f"{_e(header.accountable_officer or 'not named in the policy')}. "
         f"Stage: {_e(stage_label(lineage.stage))}. Run {_e(lineage.run_id)}.</p>",
+        _first_page(
+            plain_summary(
+                name=header.name,
+                description=header.description,
+                decision=decision,
+                items=items,
+                stage=stage_label(lineage.stage),
+            )
+        ),
         _verdict(status, decision.reasons),
         '<nav aria-label="Sections"><ul><li><a href="#data-quality">Data quality</a></li>'
         '<li><a href="#fairness">Fairness</a></li><li><a href="#performance">Performance</a></li>'
@@ -137,6 +156,7 @@ def render_report(
         )
     )
     parts.append(_lineage(lineage))
+    parts.append(_glossary())
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -317,7 +337,10 @@ def _fairness(payloads: list[FairnessPayload]) -> str:
 def _ethics(triages: list[TriagePayload], workbooks: list[WorkbookPayload]) -> str:
     out = ['<section><h2 id="ethics">Ethics</h2>']
     for t in triages:
-        out.append(f"<h3>Ethics Triage: {_e(t.status.upper())}</h3>")
+        heading = (
+            f"completed, risk level {t.risk}" if t.evaluated and t.status == "passed" else t.status
+        )
+        out.append(f"<h3>Ethics Triage: {_e(heading)}</h3>")
         if t.evaluated:
             out.append(
                 f"<p>Risk level: <strong>{_e(t.risk)}</strong>. {_e(' '.join(t.risk_reasons))}</p>"
@@ -335,7 +358,7 @@ def _ethics(triages: list[TriagePayload], workbooks: list[WorkbookPayload]) -> s
             out.append(
                 _table(
                     ["Question", "Answer"],
-                    [[_e(k), _e(v)] for k, v in t.answers.items()],
+                    [[_e(question_text(k)), _e(answer_text(k, v))] for k, v in t.answers.items()],
                     "Triage answers",
                 )
             )
@@ -371,6 +394,52 @@ def _ethics(triages: list[TriagePayload], workbooks: list[WorkbookPayload]) -> s
         out.append("<p>No ethics evidence on this run.</p>")
     out.append("</section>")
     return "".join(out)
+
+
+_SHOWN_PROBLEMS = 6
+
+
+def _first_page(summary: PlainSummary) -> str:
+    """One screen for the accountable officer, in plain English."""
+    facts = [
+        ("What the model is for", summary.purpose),
+        ("Who it affects", summary.affects),
+        ("Stage", summary.stage),
+        (
+            "Risk level",
+            f"{summary.risk or 'not known (no Ethics Triage)'}"
+            + (f": {' '.join(summary.risk_reasons)}" if summary.risk_reasons else ""),
+        ),
+        ("Review by", summary.review_by or "not set in the Ethics Workbook"),
+        ("Signed off by", "; ".join(summary.signoffs) or "nobody yet"),
+    ]
+    rows = "".join(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in facts)
+    shown = summary.problems[:_SHOWN_PROBLEMS]
+    problems = "".join(
+        f"<tr><td>{_e(p.what)}</td><td>{_e(p.next_step)}</td><td>{_e(p.owner)}</td></tr>"
+        for p in shown
+    )
+    more = len(summary.problems) - len(shown)
+    return (
+        '<section id="summary" aria-label="Summary for the accountable officer">'
+        f'<p class="banner {_e(summary.status)}"><strong>{_e(summary.verdict)}</strong></p>'
+        f'<table class="facts"><caption>About this model</caption>{rows}</table>'
+        + (
+            '<table><caption>What needs to happen</caption><thead><tr><th scope="col">'
+            'The problem</th><th scope="col">What to do next</th><th scope="col">Whose job'
+            f"</th></tr></thead><tbody>{problems}</tbody></table>"
+            if shown
+            else ""
+        )
+        + (f"<p>And {more} more, in the sections below.</p>" if more > 0 else "")
+        + '<p class="muted">Words used here are explained in the <a href="#glossary">'
+        "glossary</a> at the end.</p></section>"
+    )
+
+
+def _glossary() -> str:
+    rows = "".join(f"<dt>{_e(term)}</dt><dd>{_e(meaning)}</dd>" for term, meaning in GLOSSARY)
+    return f'<section><h2 id="glossary">Glossary</h2><dl>{rows}</dl></section>'
 
 
 def _lineage(lineage: Lineage) -> str:

@@ -34,7 +34,10 @@ def header_for(policy: Policy | None, fallback: str) -> ReportHeader:
         return ReportHeader(name=fallback, owner="see the policy")
     project = policy.project
     return ReportHeader(
-        name=project.name, owner=project.owner, accountable_officer=project.accountable_officer
+        name=project.name,
+        owner=project.owner,
+        accountable_officer=project.accountable_officer,
+        description=project.description,
     )
 
 
