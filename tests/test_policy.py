@@ -118,7 +118,8 @@ MALFORMED = [
     pytest.param(
         BASE + "colour: blue\n",
         "colour",
-        "colour: unknown key. Allowed here: version, project, datasets, fairness, ethics, gate, signing",
+        "colour: unknown key. Allowed here: version, project, datasets, fairness, performance, ethics, "
+        "gate, signing",
         id="unknown-top-key",
     ),
     pytest.param(
