@@ -306,6 +306,9 @@ def test_cli_report_and_version_summary(quickstart_run: str, tmp_path: Path) -> 
     status = client.get_run(quickstart_run).data.tags[names.STATUS_TAG]
     assert f"**Governance status: {status.upper()}**" in version.description  # as sealed
     assert "Stage: Testing and evaluation" in version.description  # the policy's stage
+    # The report's first page, in words, opens the version's description too.
+    assert "The model must not be used yet" in version.description
+    assert "What needs to happen:" in version.description
     assert "Stage: Testing and evaluation." in out.read_text()
     assert f"runs/{quickstart_run}/artifacts/{names.REPORT_PATH}" in version.description
     # Describing an unchanged version again writes nothing (the description is written once).

@@ -40,9 +40,11 @@ from csc_mlflow._policy import Policy
 from csc_mlflow._resolve import active_policy
 from csc_mlflow._runs import RunWriter, forget_run, remembered_records
 from csc_mlflow._signing import sign
+from csc_mlflow._stages import stage_label
 from csc_mlflow.ethics._records import ethics_evidence
 from csc_mlflow.exceptions import CscMlflowError
 from csc_mlflow.report._html import Lineage, render_report
+from csc_mlflow.report._plain import plain_markdown, plain_summary
 from csc_mlflow.report._summary import describe_run_versions, header_for
 
 __all__ = ["last_decision", "seal_run", "sealed_fingerprints"]
@@ -161,6 +163,7 @@ def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> Governanc
         new_files[names.REPORT_PATH] = files[names.REPORT_PATH] = report
     writer.log_files(run_id, new_files, artifact_uri=run.info.artifact_uri)
     manifest_sha = _seal(writer, run, gathered, files, decision, mlflow_status)
+    extra_tags = {**extra_tags, **_plain_tag(gathered.policy, decision, items, run)}
     _announce(writer, run, decision, manifest_sha, extra_tags)
     _sealed[run_id] = (fingerprint, decision)
     while len(_sealed) > _FINGERPRINTS:
@@ -315,6 +318,25 @@ def _report(
         return None
 
 
+def _plain_tag(
+    policy: Policy | None, decision: GovernanceDecision, items: tuple[EvidenceItem, ...], run: Any
+) -> dict[str, str]:
+    """The report's first page as a tag (never blocks sealing)."""
+    try:
+        project = policy.project if policy is not None else None
+        summary = plain_summary(
+            name=project.name if project else run.info.run_name or run.info.run_id,
+            description=project.description if project else None,
+            decision=decision,
+            items=items,
+            stage=stage_label(run.data.tags.get(names.STAGE_TAG)),
+        )
+        return {names.PLAIN_SUMMARY_TAG: plain_markdown(summary)}
+    except Exception:
+        _logger.exception("csc-mlflow: writing the plain summary failed")
+        return {}
+
+
 def _seal(
     writer: RunWriter,
     run: Any,
@@ -368,7 +390,10 @@ def _announce(
         run, {names.STATUS_TAG: decision.status, names.MANIFEST_SHA_TAG: manifest_sha}
     )
     if run.outputs and run.outputs.model_outputs:  # versions are registered from logged models
-        describe_run_versions(run_id, client=writer.client, run=run, status_tags=status)
+        plain = {k: v for k, v in extra_tags.items() if k == names.PLAIN_SUMMARY_TAG}
+        describe_run_versions(
+            run_id, client=writer.client, run=run, status_tags={**status, **plain}
+        )
 
 
 def _run_note(run: Any, decision: GovernanceDecision) -> str:

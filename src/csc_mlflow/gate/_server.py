@@ -388,7 +388,7 @@ def _governance_page() -> Response:
                 tags = run.data.tags
                 status = tags.get(names.STATUS_TAG, "not governed")
                 if status != "passed":
-                    reasons = tags.get(names.REASONS_TAG, "")
+                    reasons = tags.get(names.PLAIN_SUMMARY_TAG) or tags.get(names.REASONS_TAG, "")
                 project_stage = stage_label(tags.get(names.STAGE_TAG))
                 page = f"{prefix}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
                 links = (
@@ -411,7 +411,7 @@ def _governance_page() -> Response:
                 f"<tr><td>{escape(model.name)}</td>"
                 f'<td><a href="{escape(version_page)}">{escape(str(mv.version))}</a></td>'
                 f'<td><span class="s s-{escape(status)}">{escape(status.upper())}</span>'
-                f'<div class="why">{escape(reasons[:400])}</div></td>'
+                f'<div class="why">{escape(reasons[:900])}</div></td>'
                 f"<td>{escape(aliases)}</td><td>{escape(stage)}</td>"
                 f"<td>{history}</td><td>{links}</td></tr>"
             )
@@ -428,7 +428,7 @@ def _governance_page() -> Response:
         "padding:6px 8px;text-align:left;vertical-align:top}th{color:#5f7281;font-weight:600}"
         "a{color:#2272b4}.s{border-radius:4px;padding:1px 6px;color:#fff;font-weight:600;"
         "background:#5f7281}.s-passed{background:#277c43}.s-failed{background:#c82d4c}"
-        ".why{color:#5f7281;margin-top:2px;max-width:40em}</style></head><body>"
+        ".why{color:#5f7281;margin-top:2px;max-width:48em;white-space:pre-line}</style></head><body>"
         f'<header><a href="{escape(prefix)}/">&larr; MLflow</a><span>CSC governance</span>'
         f'<a href="{escape(prefix)}/#/models">Models</a></header><main>'
         "<h1>Registered models: governance</h1>"

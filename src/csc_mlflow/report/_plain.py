@@ -25,7 +25,15 @@ from csc_mlflow._evidence import (
     WorkbookPayload,
 )
 
-__all__ = ["GLOSSARY", "PlainSummary", "Problem", "answer_text", "plain_summary", "question_text"]
+__all__ = [
+    "GLOSSARY",
+    "PlainSummary",
+    "Problem",
+    "answer_text",
+    "plain_markdown",
+    "plain_summary",
+    "question_text",
+]
 
 ROLE_WORDS: Final = {
     "developer": "the data team",
@@ -335,3 +343,20 @@ def plain_summary(
         signoffs=signoffs,
         stage=stage,
     )
+
+
+def plain_markdown(summary: PlainSummary, *, shown: int = 6) -> str:
+    """The first page as short markdown: the verdict, what needs to happen, the key facts."""
+    lines = [summary.verdict, ""]
+    if summary.problems:
+        lines.append("What needs to happen:")
+        lines += [f"- {p.what} Next: {p.next_step} ({p.owner})" for p in summary.problems[:shown]]
+        if len(summary.problems) > shown:
+            lines.append(f"- and {len(summary.problems) - shown} more (see the report)")
+        lines.append("")
+    lines.append(f"For: {summary.purpose}")
+    lines.append(
+        f"Stage: {summary.stage}. Risk level: {summary.risk or 'not known'}. "
+        f"Review by: {summary.review_by or 'not set'}."
+    )
+    return "\n".join(lines)

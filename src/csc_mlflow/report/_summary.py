@@ -42,13 +42,20 @@ def header_for(policy: Policy | None, fallback: str) -> ReportHeader:
 
 
 def version_summary(
-    *, status: str, reasons: str | None, latest: dict[str, LedgerEntry], run: Any
+    *,
+    status: str,
+    reasons: str | None,
+    latest: dict[str, LedgerEntry],
+    run: Any,
+    plain: str | None = None,
 ) -> str:
     """The governance summary of a model version, as markdown."""
     lines = [f"**Governance status: {status.upper()}**", ""]
     if run is not None and names.STAGE_TAG in run.data.tags:
         lines += [f"Stage: {stage_label(run.data.tags[names.STAGE_TAG])}", ""]
-    if reasons and status != "passed":
+    if plain:  # the report's first page, in words
+        lines += [plain, ""]
+    elif reasons and status != "passed":
         lines += [f"Reasons: {reasons[:600]}", ""]
     if latest:
         lines.append("| alias | gate decision | when | by |")
@@ -96,6 +103,7 @@ def describe_version(
         reasons=tags.get(names.REASONS_TAG),
         latest=latest,
         run=run,
+        plain=tags.get(names.PLAIN_SUMMARY_TAG),
     )
     store.tag_version(model, version, {names.STATUS_TAG: status}, read=mv)
     return store.write_summary(model, version, summary, read=mv)
