@@ -341,6 +341,16 @@ def test_atrs_draft_fills_or_marks_every_field(quickstart_run: str, tmp_path: Pa
     assert "Children's Services Data Team" in text
     assert "Risk level**: high" in text
     assert "## Tier 1: overview" in text
+    # What the evidence holds is filled, not left to a person: metadata, phase, performance.
+    for filled in ("Record identifier", "Standard version", "Phase", "Model performance"):
+        line = next(f for f in fields if f.startswith(f"- **{filled}**"))
+        assert TODO not in line, line
+    assert "Testing and evaluation" in text
+    assert "recall 0." in text
+    # Without --policy, from a folder with none: the policy the run was sealed under.
+    bare = CliRunner().invoke(main, ["atrs", "re-referral-risk", "1", "-o", str(tmp_path / "b.md")])
+    assert bare.exit_code == 0, bare.output
+    assert "Director of Children's Services" in (tmp_path / "b.md").read_text()
 
 
 def _readme_commands() -> list[str]:
