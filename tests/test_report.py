@@ -541,3 +541,44 @@ def test_the_first_page_reads_plainly_for_a_leader(quickstart_run: str, tmp_path
     grades = readability.getmeasures("\n".join(lines), lang="en")["readability grades"]
     assert grades["FleschReadingEase"] >= 60, grades  # plain English
     assert grades["Kincaid"] <= 9, grades  # a reading age of about 14
+
+
+def test_the_model_card_is_sealed_and_fills_what_the_evidence_holds(
+    quickstart_run: str, tmp_path: Path
+) -> None:
+    status = csc_mlflow.get_status(quickstart_run)
+    assert status.verified
+    assert status.manifest is not None
+    listed = {e.path for e in status.manifest.items}
+    assert {names.MODEL_CARD_PATH, names.MODEL_CARD_HTML_PATH} <= listed
+    card = Path(
+        MlflowClient().download_artifacts(quickstart_run, names.MODEL_CARD_PATH, str(tmp_path))
+    ).read_text()
+    fields = {line.split("**")[1]: line for line in card.splitlines() if line.startswith("- **")}
+    held = (
+        "Name",
+        "Owner",
+        "Accountable officer",
+        "Stage",
+        "Logged models",
+        "Governance status",
+        "Purpose",
+        "Datasets",
+        "Data quality",
+        "Measures on held-out children",
+        "Groups compared",
+        "Against the policy's thresholds",
+        "Risk level",
+        "Themes flagged",
+        "Review by",
+    )
+    for label in held:
+        assert TODO not in fields[label], fields[label]
+    assert all(TODO in line or "_(from " in line for line in fields.values())
+    page = Path(
+        MlflowClient().download_artifacts(
+            quickstart_run, names.MODEL_CARD_HTML_PATH, str(tmp_path / "h")
+        )
+    ).read_text()
+    assert "<script" not in page
+    assert "Model card: re-referral-risk" in page

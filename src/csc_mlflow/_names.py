@@ -17,6 +17,8 @@ REPORT_PATH: Final = f"{ARTIFACT_ROOT}/report.html"
 TRIAGE_PATH: Final = f"{ARTIFACT_ROOT}/ethics/triage.json"
 WORKBOOK_PATH: Final = f"{ARTIFACT_ROOT}/ethics/workbook.json"
 POLICY_PATH: Final = f"{ARTIFACT_ROOT}/policy.json"
+MODEL_CARD_PATH: Final = f"{ARTIFACT_ROOT}/model_card.md"
+MODEL_CARD_HTML_PATH: Final = f"{ARTIFACT_ROOT}/model_card.html"
 """The governing policy's content, sealed with the run (what ``report --render`` renders by)."""
 SEALED_ATTACHMENTS: Final = frozenset({REPORT_PATH, POLICY_PATH})
 """Sealed files that are not evidence records (the manifest covers them; nothing judges them)."""

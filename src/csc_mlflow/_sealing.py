@@ -43,6 +43,7 @@ from csc_mlflow._signing import sign
 from csc_mlflow._stages import stage_label
 from csc_mlflow.ethics._records import ethics_evidence
 from csc_mlflow.exceptions import CscMlflowError
+from csc_mlflow.report._card import model_card
 from csc_mlflow.report._html import Lineage, render_report
 from csc_mlflow.report._plain import plain_markdown, plain_summary
 from csc_mlflow.report._summary import describe_run_versions, header_for
@@ -57,7 +58,14 @@ _FINGERPRINTS: Final = 64
 _sealed: OrderedDict[str, tuple[Any, GovernanceDecision]] = OrderedDict()
 
 _MADE_AT_SEAL = frozenset(
-    {names.TRIAGE_PATH, names.WORKBOOK_PATH, names.REPORT_PATH, names.POLICY_PATH}
+    {
+        names.TRIAGE_PATH,
+        names.WORKBOOK_PATH,
+        names.REPORT_PATH,
+        names.POLICY_PATH,
+        names.MODEL_CARD_PATH,
+        names.MODEL_CARD_HTML_PATH,
+    }
 )
 
 
@@ -158,9 +166,9 @@ def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> Governanc
     files = {**gathered.files, **new_files}
 
     items, decision = _decide(run, gathered, files, mlflow_status)
-    report = _report(gathered, decision, items, run, mlflow_status)
-    if report is not None:
-        new_files[names.REPORT_PATH] = files[names.REPORT_PATH] = report
+    documents = _documents(gathered, decision, items, run, mlflow_status)
+    new_files.update(documents)
+    files.update(documents)
     writer.log_files(run_id, new_files, artifact_uri=run.info.artifact_uri)
     manifest_sha = _seal(writer, run, gathered, files, decision, mlflow_status)
     extra_tags = {**extra_tags, **_plain_tag(gathered.policy, decision, items, run)}
@@ -288,14 +296,14 @@ def _decide(
     return tuple(items), evaluate(gathered.policy, evidence)
 
 
-def _report(
+def _documents(
     gathered: _Gathered,
     decision: GovernanceDecision,
     items: tuple[EvidenceItem, ...],
     run: Any,
     mlflow_status: str,
-) -> bytes | None:
-    """The HTML report, rendered from the records (never blocks sealing)."""
+) -> dict[str, bytes]:
+    """The HTML report and the model card, rendered from the records (never block sealing)."""
     try:
         lineage = Lineage(
             run_id=run.info.run_id,
@@ -306,16 +314,19 @@ def _report(
             model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
             stage=run.data.tags.get(names.STAGE_TAG),
         )
-        html = render_report(
-            header=header_for(gathered.policy, run.info.run_name),
-            decision=decision,
-            items=items,
-            lineage=lineage,
-        )
-        return html.encode("utf-8")
+        header = header_for(gathered.policy, run.info.run_name)
+        html = render_report(header=header, decision=decision, items=items, lineage=lineage)
+        documents = {names.REPORT_PATH: html.encode("utf-8")}
     except Exception:
         _logger.exception("csc-mlflow: rendering the governance report failed")
-        return None
+        return {}
+    try:
+        card, card_html = model_card(header=header, decision=decision, items=items, lineage=lineage)
+        documents[names.MODEL_CARD_PATH] = card.encode("utf-8")
+        documents[names.MODEL_CARD_HTML_PATH] = card_html.encode("utf-8")
+    except Exception:
+        _logger.exception("csc-mlflow: writing the model card failed")
+    return documents
 
 
 def _plain_tag(
