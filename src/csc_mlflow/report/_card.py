@@ -70,7 +70,7 @@ def _sections(
         and m.estimate.ci[1] is not None
     )
     bounds = "; ".join(t.message for p in performance for t in p.thresholds)
-    judged = "; ".join(f"{t.feature}: {t.message}" for p in fairness for t in p.thresholds)
+    judged = "; ".join(t.message for p in fairness for t in p.thresholds)
     groups = "; ".join(
         f"{f.feature} ({len(f.groups)} groups)" for p in fairness for f in p.features
     )
