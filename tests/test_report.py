@@ -582,3 +582,35 @@ def test_the_model_card_is_sealed_and_fills_what_the_evidence_holds(
     ).read_text()
     assert "<script" not in page
     assert "Model card: re-referral-risk" in page
+
+
+def test_every_flagged_theme_says_what_it_asks_and_what_answers_it(
+    quickstart_run: str, tmp_path: Path
+) -> None:
+    import html as html_module
+
+    from csc_mlflow._stages import stage_ids
+    from csc_mlflow.ethics._definition import triage_definition
+    from csc_mlflow.report._explainers import explainers
+
+    shipped = explainers()
+    assert set(shipped) == set(triage_definition().themes)  # the nine themes, no more
+    for explainer in shipped.values():
+        assert explainer.asks
+        assert explainer.source
+        assert set(explainer.stages) <= set(stage_ids())
+    local = MlflowClient().download_artifacts(quickstart_run, names.REPORT_PATH, str(tmp_path))
+    report = html_module.unescape(Path(local).read_text())
+    section = report[report.index('id="themes"') : report.index('id="lineage"')]
+    for explainer in shipped.values():  # the example triage flags all nine
+        assert f"<h3>{explainer.label}</h3>" in section, explainer.label
+    bias = section[section.index("<h3>Mitigating bias</h3>") :]
+    bias = bias[: bias.index("<h3>", 4)]
+    # The fairness record failed: shown as evidence of a problem, not as an answer.
+    assert "Evidence of a problem" in bias
+    assert "governance/fairness/model.json</code> (failed)" in bias
+    quality = section[section.index("<h3>Data quality</h3>") :]
+    quality = quality[: quality.index("<h3>", 4)]
+    assert "Answered by a record" in quality
+    assert "governance/data_quality/episodes.json</code> (passed)" in quality
+    assert not re.search(r"\b(DQ|BI|EV|GO)\d\b", section)  # questions in words, not ids

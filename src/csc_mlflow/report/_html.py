@@ -28,6 +28,7 @@ from csc_mlflow._evidence import (
 )
 from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
+from csc_mlflow.report._explainers import ThemeAccount, theme_accounts
 from csc_mlflow.report._plain import (
     GLOSSARY,
     PlainSummary,
@@ -153,6 +154,15 @@ def render_report(
         _ethics(
             [i.payload for i in ordered if isinstance(i.payload, TriagePayload)],
             [i.payload for i in ordered if isinstance(i.payload, WorkbookPayload)],
+        )
+    )
+    parts.append(
+        _themes(
+            theme_accounts(
+                [i.payload for i in ordered if isinstance(i.payload, TriagePayload)],
+                [i.payload for i in ordered if isinstance(i.payload, WorkbookPayload)],
+                ordered,
+            )
         )
     )
     parts.append(_lineage(lineage))
@@ -435,6 +445,32 @@ def _first_page(summary: PlainSummary) -> str:
         + '<p class="muted">Words used here are explained in the <a href="#glossary">'
         "glossary</a> at the end.</p></section>"
     )
+
+
+def _themes(accounts: list[ThemeAccount]) -> str:
+    """Each flagged theme: what it asks, what answers it, what is still missing."""
+    if not accounts:
+        return ""
+    out = ['<section><h2 id="themes">Flagged themes: what they ask and what answers them</h2>']
+    for a in accounts:
+        e = a.explainer
+        where = ", ".join(stage_label(s) for s in e.stages)
+        out.append(
+            f"<h3>{_e(e.label)}</h3><p><strong>What it asks:</strong> {_e(e.asks)} "
+            f"<strong>Risks it names:</strong> {_e(e.risks)} <strong>Where it bites:</strong> "
+            f"{_e(where)}. <strong>Flagged because:</strong> {_e(' '.join(a.why))}</p>"
+        )
+        rows = [["Answered in the workbook", _e(text)] for text in a.answered]
+        rows += [["Answered by a record", f"<code>{_e(p)}</code> ({_e(s)})"] for p, s in a.records]
+        rows += [
+            ["<strong>Evidence of a problem</strong>", f"<code>{_e(p)}</code> ({_e(s)})"]
+            for p, s in a.problems
+        ]
+        rows += [["<strong>Still missing</strong>", _e(text)] for text in a.missing]
+        out.append(_table(["", "What"], rows))
+        out.append(f'<p class="muted">Explainer source: {_e(e.source)}.</p>')
+    out.append("</section>")
+    return "".join(out)
 
 
 def _glossary() -> str:

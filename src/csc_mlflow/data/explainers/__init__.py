@@ -1,0 +1,1 @@
+"""The nine explainer themes, in the project's own words."""
