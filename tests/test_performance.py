@@ -166,3 +166,60 @@ def test_a_run_without_the_required_performance_is_incomplete(
     status = csc_mlflow.get_status(run.info.run_id)
     assert status.status == "incomplete"
     assert any("no performance evidence" in str(r) for r in status.decision.reasons)  # type: ignore[union-attr]
+
+
+def test_the_results_of_mlflow_models_evaluate_become_the_record(
+    tracking: str, tmp_path: Path
+) -> None:
+    """mlflow.models.evaluate's confusion counts give the same record as the predictions."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=600)})
+    truth = (frame["a"] + rng.normal(size=600) > 0.3).astype(int)
+    model = LogisticRegression().fit(frame, truth)
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(POLICY)
+    with csc_mlflow.governed_run(policy) as run:
+        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"])
+        evaluated = mlflow.models.evaluate(
+            info.model_uri,
+            frame.assign(label=truth),
+            targets="label",
+            model_type="classifier",
+            evaluators=["default"],
+            evaluator_config={"default": {"log_model_explainability": False}},
+        )
+        from_mlflow = csc_mlflow.evaluate_performance(metrics=evaluated.metrics, name="mlflow")
+    direct = measure_performance(truth, model.predict(frame), name="mlflow")
+    assert from_mlflow.payload.metrics == direct.metrics
+    assert from_mlflow.metric("recall") == pytest.approx(evaluated.metrics["recall_score"])
+    assert csc_mlflow.get_status(run.info.run_id).evidence.find("performance.mlflow")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"metrics": {"recall_score": 0.5}}, "no true_positives"),
+        ({}, "give either y_true and y_pred, or metrics"),
+        (
+            {
+                "metrics": {
+                    "true_positives": 1.5,
+                    "false_positives": 1,
+                    "true_negatives": 1,
+                    "false_negatives": 1,
+                }
+            },
+            "not a count",
+        ),
+    ],
+)
+def test_metrics_that_are_not_counts_are_refused(
+    tracking: str, tmp_path: Path, kwargs: dict, words: str
+) -> None:
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(POLICY)
+    with csc_mlflow.governed_run(policy), pytest.raises(UsageError, match=words):
+        csc_mlflow.evaluate_performance(**kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from csc_mlflow._policy import NAME_PATTERN, Policy
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, active_run_id
 from csc_mlflow.exceptions import PolicyNotFoundError, UsageError
-from csc_mlflow.performance._measure import measure_performance
+from csc_mlflow.performance._measure import confusion_from_metrics, measure_performance
 
 __all__ = ["PerformanceResult", "evaluate_performance"]
 
@@ -43,9 +44,10 @@ class PerformanceResult:
 
 
 def evaluate_performance(
-    y_true: Any,
-    y_pred: Any,
+    y_true: Any = None,
+    y_pred: Any = None,
     *,
+    metrics: Mapping[str, Any] | None = None,
     name: str = "model",
     policy: Policy | str | os.PathLike[str] | None = None,
     run_id: str | None = None,
@@ -53,6 +55,9 @@ def evaluate_performance(
     tracking_uri: str | None = None,
 ) -> PerformanceResult:
     """Measure a binary classifier on held-out children and attach the record to the run.
+
+    Give ``y_true`` and ``y_pred``, or ``metrics``: the results of ``mlflow.models.evaluate(...,
+    model_type="classifier")`` on a binary outcome (its confusion counts are used).
 
     Writes ``governance/performance/<name>.json`` (accuracy, recall, precision and
     specificity with Wilson intervals; withheld when a cell of the confusion matrix holds 1
@@ -76,7 +81,13 @@ def evaluate_performance(
         resolved = None
     run_id = active_run_id(run_id, "call evaluate_performance")
     settings = resolved.performance if resolved is not None else None
-    body = measure_performance(y_true, y_pred, name=name, policy=settings)
+    if (metrics is None) == (y_true is None and y_pred is None):
+        raise UsageError(
+            "give either y_true and y_pred, or metrics (from mlflow.models.evaluate)",
+            key="metrics",
+        )
+    cells = confusion_from_metrics(metrics) if metrics is not None else None
+    body = measure_performance(y_true, y_pred, name=name, policy=settings, cells=cells)
     record = envelope(
         "csc.performance",
         body,

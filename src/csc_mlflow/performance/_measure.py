@@ -10,6 +10,7 @@ inconclusive: nothing published lets a small count be recovered.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from math import sqrt
 from statistics import NormalDist
@@ -26,7 +27,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._policy import PERFORMANCE_METRICS, PerformancePolicy
 from csc_mlflow.exceptions import UsageError
 
-__all__ = ["Confusion", "confusion", "measure_performance", "wilson"]
+__all__ = ["Confusion", "confusion", "confusion_from_metrics", "measure_performance", "wilson"]
 
 _PLACES: Final = 6
 
@@ -137,12 +138,49 @@ def _message(metric: str, bound: str, limit: float, verdict: str, estimate: Esti
     )
 
 
+_EVALUATE_KEYS = {
+    "tp": "true_positives",
+    "fp": "false_positives",
+    "tn": "true_negatives",
+    "fn": "false_negatives",
+}
+
+
+def confusion_from_metrics(metrics: Mapping[str, Any]) -> Confusion:
+    """The confusion matrix from ``mlflow.models.evaluate`` results (``result.metrics``, or a
+    run's logged metrics): its ``true_positives``, ``false_positives``, ``true_negatives`` and
+    ``false_negatives``."""
+    missing = [key for key in _EVALUATE_KEYS.values() if key not in metrics]
+    if missing:
+        raise UsageError(
+            f"metrics: no {', '.join(missing)}; give the metrics of mlflow.models.evaluate("
+            "..., model_type='classifier') on a binary outcome, or y_true and y_pred",
+            key="metrics",
+        )
+    counts = {}
+    for cell, key in _EVALUATE_KEYS.items():
+        value = float(metrics[key])
+        if value < 0 or not value.is_integer():
+            raise UsageError(f"metrics: {key} is {value}, not a count of children", key=key)
+        counts[cell] = int(value)
+    if sum(counts.values()) == 0:
+        raise UsageError("metrics: every count is 0; performance needs at least one child")
+    return Confusion(**counts)
+
+
 def measure_performance(
-    y_true: Any, y_pred: Any, *, name: str = "model", policy: PerformancePolicy | None = None
+    y_true: Any = None,
+    y_pred: Any = None,
+    *,
+    name: str = "model",
+    policy: PerformancePolicy | None = None,
+    cells: Confusion | None = None,
 ) -> PerformancePayload:
-    """The performance record of ``y_pred`` against ``y_true``, judged by ``policy``."""
+    """The performance record of ``y_pred`` against ``y_true`` (or of the confusion matrix
+    ``cells``), judged by ``policy``."""
     settings = policy or PerformancePolicy()
-    cells = confusion(y_true, y_pred)
+    if cells is None:
+        cells = confusion(y_true, y_pred)
     limit = settings.suppress_counts_up_to
     withheld = any(0 < c <= limit for c in (cells.tp, cells.fp, cells.tn, cells.fn))
     estimates = {
