@@ -614,3 +614,35 @@ def test_every_flagged_theme_says_what_it_asks_and_what_answers_it(
     assert "Answered by a record" in quality
     assert "governance/data_quality/episodes.json</code> (passed)" in quality
     assert not re.search(r"\b(DQ|BI|EV|GO)\d\b", section)  # questions in words, not ids
+
+
+def test_the_atrs_record_is_sealed_with_the_run(quickstart_run: str, tmp_path: Path) -> None:
+    status = csc_mlflow.get_status(quickstart_run)
+    assert status.manifest is not None
+    assert {names.ATRS_PATH, names.ATRS_HTML_PATH} <= {e.path for e in status.manifest.items}
+    text = Path(
+        MlflowClient().download_artifacts(quickstart_run, names.ATRS_PATH, str(tmp_path))
+    ).read_text()
+    fields = {line.split("**")[1]: line for line in text.splitlines() if line.startswith("- **")}
+    for label in (
+        "Name",
+        "Description",
+        "Organisation and team",
+        "Senior responsible owner",
+        "Phase",
+        "Model",
+        "Model performance",
+        "Fairness (model performance across groups)",
+        "Datasets",
+        "Data quality and completeness",
+        "Risk level",
+        "Risks (flagged explainer themes)",
+        "Benefits and objectives",
+        "Human decisions and review",
+    ):
+        assert TODO not in fields[label], fields[label]
+    page = Path(
+        MlflowClient().download_artifacts(quickstart_run, names.ATRS_HTML_PATH, str(tmp_path / "h"))
+    ).read_text()
+    assert "<script" not in page
+    assert page.count("<tr>") == len(fields)

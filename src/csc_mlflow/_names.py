@@ -19,6 +19,8 @@ WORKBOOK_PATH: Final = f"{ARTIFACT_ROOT}/ethics/workbook.json"
 POLICY_PATH: Final = f"{ARTIFACT_ROOT}/policy.json"
 MODEL_CARD_PATH: Final = f"{ARTIFACT_ROOT}/model_card.md"
 MODEL_CARD_HTML_PATH: Final = f"{ARTIFACT_ROOT}/model_card.html"
+ATRS_PATH: Final = f"{ARTIFACT_ROOT}/atrs.md"
+ATRS_HTML_PATH: Final = f"{ARTIFACT_ROOT}/atrs.html"
 """The governing policy's content, sealed with the run (what ``report --render`` renders by)."""
 SEALED_ATTACHMENTS: Final = frozenset({REPORT_PATH, POLICY_PATH})
 """Sealed files that are not evidence records (the manifest covers them; nothing judges them)."""

@@ -43,7 +43,8 @@ from csc_mlflow._signing import sign
 from csc_mlflow._stages import stage_label
 from csc_mlflow.ethics._records import ethics_evidence
 from csc_mlflow.exceptions import CscMlflowError
-from csc_mlflow.report._card import model_card
+from csc_mlflow.report._atrs import atrs_markdown
+from csc_mlflow.report._card import field_page, model_card
 from csc_mlflow.report._html import Lineage, render_report
 from csc_mlflow.report._plain import plain_markdown, plain_summary
 from csc_mlflow.report._summary import describe_run_versions, header_for
@@ -65,6 +66,8 @@ _MADE_AT_SEAL = frozenset(
         names.POLICY_PATH,
         names.MODEL_CARD_PATH,
         names.MODEL_CARD_HTML_PATH,
+        names.ATRS_PATH,
+        names.ATRS_HTML_PATH,
     }
 )
 
@@ -326,6 +329,27 @@ def _documents(
         documents[names.MODEL_CARD_HTML_PATH] = card_html.encode("utf-8")
     except Exception:
         _logger.exception("csc-mlflow: writing the model card failed")
+    try:
+        policy = gathered.policy
+        atrs = atrs_markdown(
+            title_name=header.name,
+            about=f"run `{run.info.run_id}` (its models: {', '.join(lineage.model_ids) or 'none'}",
+            status=decision.status,
+            project=policy.project if policy is not None else None,
+            evidence=RunEvidence(
+                run_status=mlflow_status,
+                items=items,
+                datasets=gathered.datasets,
+                stage=lineage.stage,
+            ),
+            model_label=", ".join(lineage.model_ids) or None,
+            registry_description=None,
+            record_id=run.info.run_id,
+        )
+        documents[names.ATRS_PATH] = atrs.encode("utf-8")
+        documents[names.ATRS_HTML_PATH] = field_page(atrs).encode("utf-8")
+    except Exception:
+        _logger.exception("csc-mlflow: writing the ATRS record failed")
     return documents
 
 

@@ -9,6 +9,7 @@ page, both sealed in the manifest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -26,7 +27,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._stages import stage_label
 from csc_mlflow.report._html import Lineage, ReportHeader
 
-__all__ = ["TODO", "CardField", "model_card"]
+__all__ = ["TODO", "CardField", "field_page", "model_card"]
 
 TODO: Final = "[TO COMPLETE]"
 
@@ -292,3 +293,43 @@ def model_card(
         html.append("</table>")
     html.append("</body></html>")
     return "\n".join(md), "".join(html)
+
+
+_PAGE_STYLE: Final = (
+    "body{font-family:Arial,Helvetica,sans-serif;margin:24px;max-width:900px;line-height:1.4}"
+    "th,td{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top}"
+    "table{border-collapse:collapse;width:100%}th{width:16em;background:#f3f2f1}"
+    ".todo{color:#d4351c;font-weight:bold}"
+)
+
+
+def field_page(markdown: str) -> str:
+    """A self-contained HTML page from a field document's markdown (``# title``, ``## section``,
+    ``- **Field**: value _(from source)_``, paragraphs)."""
+    out = ['<!doctype html><html lang="en"><head><meta charset="utf-8">']
+    title = next((line[2:] for line in markdown.splitlines() if line.startswith("# ")), "")
+    out.append(f"<title>{escape(title)}</title><style>{_PAGE_STYLE}</style></head><body>")
+    in_table = False
+    for line in markdown.splitlines():
+        row = re.match(r"- \*\*(.+?)\*\*: (.*)$", line)
+        if row is None and in_table:
+            out.append("</table>")
+            in_table = False
+        if line.startswith("# "):
+            out.append(f"<h1>{escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{escape(line[3:])}</h2>")
+        elif row is not None:
+            if not in_table:
+                out.append("<table>")
+                in_table = True
+            value = escape(row.group(2))
+            value = re.sub(r"_\(from (.+?)\)_$", r"<small>(from \1)</small>", value)
+            value = value.replace(TODO, f'<span class="todo">{TODO}</span>')
+            out.append(f'<tr><th scope="row">{escape(row.group(1))}</th><td>{value}</td></tr>')
+        elif line.strip():
+            out.append(f"<p>{escape(line)}</p>")
+    if in_table:
+        out.append("</table>")
+    out.append("</body></html>")
+    return "".join(out)
