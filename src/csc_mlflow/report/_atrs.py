@@ -26,6 +26,7 @@ from csc_mlflow._runs import first_line
 from csc_mlflow._stages import stage_label
 from csc_mlflow._verify import get_status
 from csc_mlflow.exceptions import CscMlflowError, TrackingServerError
+from csc_mlflow.report._card import published_shares
 from csc_mlflow.report._summary import sealed_policy
 
 __all__ = ["TODO", "atrs_draft", "atrs_markdown"]
@@ -111,14 +112,7 @@ def atrs_markdown(
         for p in quality
     )
     performance: tuple[PerformancePayload, ...] = evidence.payloads(PerformancePayload)
-    performance_text = "; ".join(
-        f"{m.metric} {m.estimate.value:.3f} ({m.estimate.ci[0]:.3f} to {m.estimate.ci[1]:.3f})"
-        for p in performance
-        for m in p.metrics
-        if m.estimate.value is not None
-        and m.estimate.ci[0] is not None
-        and m.estimate.ci[1] is not None
-    ) + "".join(
+    performance_text = published_shares(performance) + "".join(
         f"; on {p.count} held-out children, {round(p.confidence_level * 100)}% intervals"
         + "".join(f"; {t.message}" for t in p.thresholds)
         for p in performance

@@ -27,7 +27,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._stages import stage_label
 from csc_mlflow.report._html import Lineage, ReportHeader
 
-__all__ = ["TODO", "CardField", "field_page", "model_card"]
+__all__ = ["TODO", "CardField", "field_page", "model_card", "published_shares"]
 
 TODO: Final = "[TO COMPLETE]"
 
@@ -40,6 +40,18 @@ class CardField:
     value: str | None
     source: str = ""
     hint: str = ""
+
+
+def published_shares(performance: Sequence[PerformancePayload]) -> str:
+    """Each published performance share with its interval (withheld ones left out)."""
+    return "; ".join(
+        f"{m.metric} {m.estimate.value:.3f} ({m.estimate.ci[0]:.3f} to {m.estimate.ci[1]:.3f})"
+        for p in performance
+        for m in p.metrics
+        if m.estimate.value is not None
+        and m.estimate.ci[0] is not None
+        and m.estimate.ci[1] is not None
+    )
 
 
 def _answer(workbooks: Sequence[WorkbookPayload], question: str) -> str | None:
@@ -62,14 +74,7 @@ def _sections(
     performance = [p for p in payloads if isinstance(p, PerformancePayload)]
     triages = [p for p in payloads if isinstance(p, TriagePayload)]
     workbooks = [p for p in payloads if isinstance(p, WorkbookPayload)]
-    shares = "; ".join(
-        f"{m.metric} {m.estimate.value:.3f} ({m.estimate.ci[0]:.3f} to {m.estimate.ci[1]:.3f})"
-        for p in performance
-        for m in p.metrics
-        if m.estimate.value is not None
-        and m.estimate.ci[0] is not None
-        and m.estimate.ci[1] is not None
-    )
+    shares = published_shares(performance)
     bounds = "; ".join(t.message for p in performance for t in p.thresholds)
     judged = "; ".join(t.message for p in fairness for t in p.thresholds)
     groups = "; ".join(
