@@ -76,6 +76,12 @@ def test_a_challenger_that_loses_recall_is_blocked_and_one_that_gains_passes(
     assert better.compared[0].endswith(": ok")
     # Version 4 now holds champion: version 1 is judged against it.
     assert check("challenged", 1, "champion", policy=policy).decision == "blocked"
+    # Side by side on the version's page (its description), as the last check saw them.
+    from csc_mlflow.report._summary import describe_version
+
+    text = describe_version("challenged", "4")
+    assert "Against the version holding champion, at the last check:" in text
+    assert "- recall: candidate 0.800, version 1 (champion) 0.700" in text
 
 
 def test_a_measure_the_champion_lacks_cannot_pass(tracking: str, tmp_path: Path) -> None:

@@ -111,6 +111,9 @@ def runs_view_link(experiment_id: str) -> str:
 
 LEDGER_TAG_PREFIX: Final = "csc.gate.ledger."
 LEDGER_HEAD_TAG: Final = "csc.gate.head"
+COMPARED_TAG_PREFIX: Final = "csc.gate.compared."
+"""Model-version tag per alias: the last check's challenger-against-champion figures, side by
+side (for people; the gate never reads it)."""
 GATE_TAG_PREFIX: Final = "csc.gate."
 
 

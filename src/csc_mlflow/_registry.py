@@ -229,6 +229,13 @@ class RegistryStore:
             names.ledger_tag(entry_digest(entry), entry.seq),
             _readable(_entry_line(entry), entry),
         )
+        if decision.compared:
+            self.client.set_model_version_tag(
+                decision.model,
+                decision.version,
+                f"{names.COMPARED_TAG_PREFIX}{decision.alias}",
+                "\n".join(decision.compared)[: names.MAX_TAG_VALUE],
+            )
         self._settle_head(decision.model, decision.version)
         return entry
 

@@ -48,6 +48,7 @@ def version_summary(
     latest: dict[str, LedgerEntry],
     run: Any,
     plain: str | None = None,
+    compared: Mapping[str, str] | None = None,
 ) -> str:
     """The governance summary of a model version, as markdown."""
     lines = [f"**Governance status: {status.upper()}**", ""]
@@ -63,6 +64,10 @@ def version_summary(
         lines += [
             f"| {a} | {e.decision} | {e.time} | {e.actor} |" for a, e in sorted(latest.items())
         ]
+        lines.append("")
+    for alias, figures in sorted((compared or {}).items()):
+        lines.append(f"Against the version holding {alias}, at the last check:")
+        lines += [f"- {line}" for line in figures.splitlines()]
         lines.append("")
     if run is not None:
         link = (
@@ -104,6 +109,11 @@ def describe_version(
         latest=latest,
         run=run,
         plain=tags.get(names.PLAIN_SUMMARY_TAG),
+        compared={
+            key.removeprefix(names.COMPARED_TAG_PREFIX): value
+            for key, value in (mv.tags or {}).items()
+            if key.startswith(names.COMPARED_TAG_PREFIX)
+        },
     )
     store.tag_version(model, version, {names.STATUS_TAG: status}, read=mv)
     return store.write_summary(model, version, summary, read=mv)
