@@ -223,3 +223,37 @@ def test_metrics_that_are_not_counts_are_refused(
     policy.write_text(POLICY)
     with csc_mlflow.governed_run(policy), pytest.raises(UsageError, match=words):
         csc_mlflow.evaluate_performance(**kwargs)
+
+
+def test_every_group_must_meet_the_bounds_where_the_policy_asks(
+    tracking: str, tmp_path: Path
+) -> None:
+    """performance.by_group: judged on the fairness record's per-group recall (checked against
+    fairlearn there); a group below the bound fails the run, naming the group."""
+    import pandas as pd
+
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(
+        "version: 1\nproject: {name: g, owner: t}\n"
+        "fairness: {sensitive_features: {sex: {column: SEX}}, min_group_size: 10}\n"
+        "performance: {thresholds: {recall: {min: 0.6}}, by_group: [sex]}\n"
+    )
+    rng = np.random.default_rng(5)
+    sex = np.array(["1"] * 400 + ["2"] * 400)
+    truth = rng.integers(0, 2, size=800)
+    flagged = truth.copy()
+    girls = np.flatnonzero((sex == "2") & (truth == 1))
+    flagged[girls[: int(len(girls) * 0.6)]] = 0  # recall about 0.4 for one group only
+    with csc_mlflow.governed_run(policy) as run:
+        csc_mlflow.evaluate_fairness(truth, flagged, sensitive_features=pd.DataFrame({"SEX": sex}))
+        csc_mlflow.evaluate_performance(truth, flagged)
+    status = csc_mlflow.get_status(run.info.run_id)
+    failing = [str(r) for r in status.decision.reasons if r.code == "performance.group_breaches"]  # type: ignore[union-attr]
+    assert len(failing) == 1, status.decision
+    assert "recall >= 0.6 in group 2: breaches (recall 0.4" in failing[0]
+    assert status.status == "failed"
+    with pytest.raises(PolicyError, match="not a sensitive feature"):
+        parse_policy(
+            "version: 1\nproject: {name: g, owner: t}\n"
+            "performance: {thresholds: {recall: {min: 0.6}}, by_group: [ethnicity]}\n"
+        )

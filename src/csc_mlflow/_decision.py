@@ -175,6 +175,8 @@ def evaluate(
             )
         )
     reasons.extend(_signoffs(policy, evidence, alias=alias, required=required, today=today))
+    if alias is None or any(r.startswith("performance") for r in required):
+        reasons.extend(_group_performance(policy, evidence))
 
     if any(r.outcome == "failed" for r in reasons):
         status: DecisionStatus = "failed"
@@ -584,3 +586,79 @@ def compare_with_holder(
                     )
                 )
     return reasons, lines
+
+
+_GROUP_METRIC: Final = {
+    "accuracy": "accuracy",
+    "recall": "true_positive_rate",
+    "precision": "precision",
+    "specificity": "true_negative_rate",
+}
+
+
+def _group_performance(policy: Policy, evidence: RunEvidence) -> list[Reason]:
+    """``performance.by_group``: every judged group of each named feature meets each
+    threshold, on the fairness record's per-group figures. Groups too small to judge are
+    counted, never named, and make the verdict inconclusive."""
+    from csc_mlflow._evidence import FairnessPayload
+
+    settings = policy.performance
+    if settings is None or not settings.by_group or not settings.thresholds:
+        return []
+    features = {f.feature: f for p in evidence.payloads(FairnessPayload) for f in p.features}
+    reasons = []
+    for name in settings.by_group:
+        feature = features.get(name)
+        subject = f"performance by {name}"
+        if feature is None:
+            reasons.append(
+                Reason(
+                    "performance.groups_missing",
+                    subject,
+                    f"no fairness record on the run holds the groups of {name!r}, so "
+                    "performance in each group cannot be shown",
+                    "incomplete",
+                )
+            )
+            continue
+        unjudged = sum(1 for g in feature.groups if not g.judged)
+        for metric, bounds in settings.thresholds.items():
+            for bound in ("min", "max"):
+                if getattr(bounds, bound) is None:
+                    continue
+                sign = ">=" if bound == "min" else "<="
+                for group in (g for g in feature.groups if g.judged):
+                    estimate = (group.metrics or {}).get(_GROUP_METRIC[metric])
+                    verdict = bounds.verdict(
+                        bound,
+                        estimate.value if estimate else None,
+                        *(estimate.ci if estimate else (None, None)),
+                    )
+                    if verdict == "meets":
+                        continue
+                    shown = (
+                        f"{estimate.value:.3f}"
+                        if estimate and estimate.value is not None
+                        else "withheld"
+                    )
+                    reasons.append(
+                        Reason(
+                            f"performance.group_{verdict}",
+                            subject,
+                            f"{metric} {sign} {getattr(bounds, bound):g} in group {group.group}: "
+                            f"{verdict} ({metric} {shown})",
+                            "failed" if verdict == "breaches" else "incomplete",
+                        )
+                    )
+                if unjudged:
+                    reasons.append(
+                        Reason(
+                            "performance.group_inconclusive",
+                            subject,
+                            f"{metric} {sign} {getattr(bounds, bound):g}: {unjudged} group(s) "
+                            "have too few children to judge, so it cannot be shown for every "
+                            "group",
+                            "incomplete",
+                        )
+                    )
+    return reasons

@@ -313,6 +313,25 @@ class PerformanceBound(_Model):
             raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
         return self
 
+    def verdict(
+        self, bound: str, value: float | None, low: float | None, high: float | None
+    ) -> Literal["meets", "breaches", "inconclusive"]:
+        """``meets``, ``breaches`` or ``inconclusive`` for the ``min`` or ``max`` bound, on the
+        point estimate or (``judge: interval``) the interval; a missing figure is inconclusive."""
+        limit = getattr(self, bound)
+        at_least = bound == "min"
+        if value is None:
+            return "inconclusive"
+        if self.judge == "point":
+            return "meets" if (value >= limit if at_least else value <= limit) else "breaches"
+        if low is None or high is None:
+            return "inconclusive"
+        if (low >= limit) if at_least else (high <= limit):
+            return "meets"
+        if (high < limit) if at_least else (low > limit):
+            return "breaches"
+        return "inconclusive"
+
 
 class PerformancePolicy(_Model):
     """What the model must achieve on children it was not built on (``recall: {min: 0.6}``):
@@ -322,6 +341,10 @@ class PerformancePolicy(_Model):
     confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     suppress_counts_up_to: Annotated[int, Field(ge=0)] = 5
     required: bool = False
+    by_group: tuple[NonEmptyStr, ...] = ()
+    """Sensitive features (or intersections) whose every group must meet the thresholds too,
+    judged on the fairness record's per-group figures (a group too small to judge is
+    inconclusive)."""
 
     @field_validator("thresholds")
     @classmethod
@@ -497,6 +520,24 @@ class Policy(_Model):
                     f"'v<digits>' (MLflow reserves those); found {alias!r}"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _groups_are_features(self) -> Policy:
+        wanted = self.performance.by_group if self.performance is not None else ()
+        if not wanted:
+            return self
+        known: tuple[str, ...] = ()
+        if self.fairness is not None:
+            known = tuple(self.fairness.sensitive_features) + tuple(
+                intersection_name(c) for c in self.fairness.intersections
+            )
+        for feature in wanted:
+            if feature not in known:
+                raise ValueError(
+                    f"performance.by_group names {feature!r}, which is not a sensitive feature "
+                    f"or intersection under 'fairness' (known: {', '.join(known) or 'none'})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _stages_name_aliases(self) -> Policy:

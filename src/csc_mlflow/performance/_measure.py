@@ -108,22 +108,6 @@ def _estimate(cells: Confusion, metric: str, confidence: float, withheld: bool) 
     )
 
 
-def _judge(bound: str, limit: float, judge: str, estimate: EstimateRecord) -> str:
-    value, (low, high) = estimate.value, estimate.ci
-    if value is None:
-        return "inconclusive"
-    at_least = bound == "min"
-    if judge == "point":
-        return "meets" if (value >= limit if at_least else value <= limit) else "breaches"
-    if low is None or high is None:
-        return "inconclusive"
-    if (low >= limit) if at_least else (high <= limit):
-        return "meets"
-    if (high < limit) if at_least else (low > limit):
-        return "breaches"
-    return "inconclusive"
-
-
 def _message(metric: str, bound: str, limit: float, verdict: str, estimate: EstimateRecord) -> str:
     sign = ">=" if bound == "min" else "<="
     if estimate.value is None:
@@ -192,7 +176,8 @@ def measure_performance(
             value = getattr(bounds, bound)
             if value is None:
                 continue
-            verdict = _judge(bound, value, bounds.judge, estimates[metric])
+            estimate = estimates[metric]
+            verdict = bounds.verdict(bound, estimate.value, *estimate.ci)
             thresholds.append(
                 PerformanceThreshold(
                     metric=metric,
