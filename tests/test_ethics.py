@@ -322,7 +322,7 @@ def test_templates_list_every_question_and_parse(tmp_path: Path) -> None:
     assert all(v is None for v in triage.values())
     workbook = yaml.safe_load(workbook_template())
     assert set(workbook) == {"review_by", "signoffs", "answers"}
-    assert len(workbook["answers"]) == 26
+    assert len(workbook["answers"]) == 27
     assert (
         evaluate_triage(triage).problems[0].startswith("question0: required question not answered")
     )

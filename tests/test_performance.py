@@ -257,3 +257,33 @@ def test_every_group_must_meet_the_bounds_where_the_policy_asks(
             "version: 1\nproject: {name: g, owner: t}\n"
             "performance: {thresholds: {recall: {min: 0.6}}, by_group: [ethnicity]}\n"
         )
+
+
+def test_a_performance_record_answers_the_workbooks_performance_question(
+    tracking: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from csc_mlflow._evidence import WorkbookPayload
+    from tests.conftest import REPO
+
+    folder = tmp_path / "ethics"
+    shutil.copytree(REPO / "examples" / "ethics", folder)
+    workbook = folder / "workbook.yaml"
+    workbook.write_text(
+        "\n".join(line for line in workbook.read_text().splitlines() if "EV4:" not in line)
+    )
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(
+        POLICY + "ethics: {triage: ethics/triage.yaml, workbook: ethics/workbook.yaml}\n"
+    )
+    for with_record in (False, True):
+        with csc_mlflow.governed_run(policy) as run:
+            if with_record:
+                csc_mlflow.evaluate_performance(*_cells(80, 30, 300, 20))
+        evidence = csc_mlflow.get_status(run.info.run_id).evidence
+        (payload,) = evidence.payloads(WorkbookPayload)
+        theme = next(t for t in payload.themes if t.theme == "evaluation")
+        assert ("EV4" in theme.answered) is with_record
+        if with_record:
+            assert theme.evidence == ("governance/performance/model.json",)
