@@ -25,7 +25,7 @@ from csc_mlflow._evidence import (
     WorkbookPayload,
 )
 from csc_mlflow._stages import stage_label
-from csc_mlflow.report._html import Lineage, ReportHeader
+from csc_mlflow.report._facts import Lineage, ReportHeader
 
 __all__ = ["TODO", "CardField", "field_page", "model_card", "published_shares"]
 

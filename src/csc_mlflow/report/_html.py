@@ -9,14 +9,12 @@ Colour is never the only signal: every status is also a word.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from csc_mlflow._evidence import (
     DataQualityPayload,
-    DatasetRef,
     EstimateRecord,
     EvidenceItem,
     FairnessPayload,
@@ -29,6 +27,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
 from csc_mlflow.report._explainers import ThemeAccount, theme_accounts
+from csc_mlflow.report._facts import Lineage, ReportHeader
 from csc_mlflow.report._plain import (
     GLOSSARY,
     PlainSummary,
@@ -38,29 +37,6 @@ from csc_mlflow.report._plain import (
 )
 
 __all__ = ["Lineage", "ReportHeader", "render_report"]
-
-
-@dataclass(frozen=True)
-class ReportHeader:
-    """Whose work the report is about (from the policy's ``project``)."""
-
-    name: str
-    owner: str | None = None
-    accountable_officer: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """Where the evidence came from."""
-
-    run_id: str
-    mlflow_status: str | None = None
-    policy_sha256: str | None = None
-    datasets: tuple[DatasetRef, ...] = ()
-    packages: Mapping[str, str] = field(default_factory=dict)
-    model_ids: tuple[str, ...] = ()
-    stage: str | None = None
 
 
 STYLE = """

@@ -13,7 +13,7 @@ from csc_mlflow._registry import RegistryStore
 from csc_mlflow._runs import RunWriter
 from csc_mlflow._stages import stage_label
 from csc_mlflow._verify import get_status
-from csc_mlflow.report._html import Lineage, ReportHeader, render_report
+from csc_mlflow.report._facts import Lineage, ReportHeader
 
 __all__ = [
     "describe_run_versions",
@@ -184,6 +184,8 @@ def rendered_report(
         model_ids=tuple(o.model_id for o in (run.outputs.model_outputs if run.outputs else [])),
         stage=status.evidence.stage,
     )
+    from csc_mlflow.report._html import render_report  # only when a report is rendered
+
     html = render_report(
         header=header_for(policy, run.data.tags.get("mlflow.runName", run_id)),
         decision=decision,
