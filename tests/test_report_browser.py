@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowSe
 def test_report_verdict_and_suppressed_cell_visible_in_the_mlflow_ui(
     server: MlflowServer, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
 
     policy = tmp_path / "governance.yaml"
     policy.write_text(POLICY)
@@ -72,30 +74,23 @@ def test_report_verdict_and_suppressed_cell_visible_in_the_mlflow_ui(
     )
     shots = REPO / "test-artifacts"
     shots.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            frame_element = page.wait_for_selector("iframe", timeout=60_000)
-            frame = frame_element.content_frame()
-            assert frame is not None
-            verdict = frame.locator("#verdict")
-            verdict.wait_for(timeout=30_000)
-            assert verdict.is_visible()
-            assert "FAILED" in frame.locator(".verdict").inner_text()
-            suppressed = frame.locator("td", has_text=re.compile(r"^c$"))
-            assert (
-                suppressed.count() >= 2
-            )  # the small group, and one hidden so it cannot be derived
-            rows = [suppressed.nth(i).locator("xpath=..") for i in range(suppressed.count())]
-            small = next(r for r in rows if "insufficient evidence" in r.inner_text())
-            small.scroll_into_view_if_needed()
-            assert small.is_visible()
-            assert "withheld" in small.inner_text()
-            page.screenshot(path=str(shots / "report-in-mlflow-ui.png"), full_page=False)
-        finally:
-            browser.close()
+    with chromium_page(1400, 1000) as page:
+        page.goto(url)
+        frame_element = page.wait_for_selector("iframe", timeout=60_000)
+        frame = frame_element.content_frame()
+        assert frame is not None
+        verdict = frame.locator("#verdict")
+        verdict.wait_for(timeout=30_000)
+        assert verdict.is_visible()
+        assert "FAILED" in frame.locator(".verdict").inner_text()
+        suppressed = frame.locator("td", has_text=re.compile(r"^c$"))
+        assert suppressed.count() >= 2  # the small group, and one hidden so it cannot be derived
+        rows = [suppressed.nth(i).locator("xpath=..") for i in range(suppressed.count())]
+        small = next(r for r in rows if "insufficient evidence" in r.inner_text())
+        small.scroll_into_view_if_needed()
+        assert small.is_visible()
+        assert "withheld" in small.inner_text()
+        page.screenshot(path=str(shots / "report-in-mlflow-ui.png"), full_page=False)
     assert (shots / "report-in-mlflow-ui.png").stat().st_size > 10_000
 
 
@@ -106,6 +101,36 @@ ROW_TEXT = """name => {
   const index = hit.getAttribute('row-index');
   return rows.filter(r => r.getAttribute('row-index') === index).map(r => r.innerText).join(' ');
 }"""
+
+
+@contextlib.contextmanager
+def chromium_page(width: int, height: int) -> Iterator[Any]:
+    """A page of Debian's headless Chromium at ``width`` x ``height``, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def run_quickstart(folder: Path, tracking_uri: str | None = None) -> str:
+    """Run examples/quickstart.py in ``folder`` (its SQLite store, or ``tracking_uri``); what
+    it printed."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    if tracking_uri is not None:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    return subprocess.run(
+        [sys.executable, str(REPO / "examples" / "quickstart.py")],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
 
 
 def run_row(page: Any, run_name: str, expected: str) -> str:
@@ -124,7 +149,6 @@ GATED = POLICY + "gate: {staging: {require: [data_quality]}}\n"
 
 
 def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
     from sklearn.dummy import DummyClassifier
 
     policy = tmp_path / "governance.yaml"
@@ -156,35 +180,30 @@ def test_run_version_and_governance_pages_show_the_status(tmp_path: Path) -> Non
             "version-page": f"{server.url}/#/models/pages-model/versions/1",
             "governance-page": f"{server.url}/csc/governance",
         }
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(pages["run-list"])
-                page.get_by_text("pages-run").first.wait_for(timeout=60_000)
-                page.get_by_text("csc.governance.status").first.wait_for(timeout=60_000)
-                assert status.lower() in run_row(page, "pages-run", status.lower())
-                page.screenshot(path=str(shots / "run-list.png"))
-                page.goto(pages["run-page"])
-                verdict = page.get_by_text(f"Governance status: {status}").first
-                verdict.wait_for(timeout=60_000)  # the run's description opens with it
-                assert verdict.is_visible()
-                page.screenshot(path=str(shots / "run-page.png"))
-                page.goto(pages["version-page"])
-                summary = page.get_by_text(f"Governance status: {status}").first
-                summary.wait_for(timeout=60_000)
-                assert summary.is_visible()
-                page.get_by_text("csc.governance.status").first.wait_for(timeout=30_000)
-                page.screenshot(path=str(shots / "version-page.png"))
-                page.goto(pages["governance-page"])
-                row = page.locator("tr", has_text="pages-model")
-                row.wait_for(timeout=30_000)
-                assert status in row.inner_text()
-                assert "staging" in row.inner_text()
-                assert "MLflow" in page.locator("header").inner_text()
-                page.screenshot(path=str(shots / "governance-page.png"))
-            finally:
-                browser.close()
+        with chromium_page(1400, 1000) as page:
+            page.goto(pages["run-list"])
+            page.get_by_text("pages-run").first.wait_for(timeout=60_000)
+            page.get_by_text("csc.governance.status").first.wait_for(timeout=60_000)
+            assert status.lower() in run_row(page, "pages-run", status.lower())
+            page.screenshot(path=str(shots / "run-list.png"))
+            page.goto(pages["run-page"])
+            verdict = page.get_by_text(f"Governance status: {status}").first
+            verdict.wait_for(timeout=60_000)  # the run's description opens with it
+            assert verdict.is_visible()
+            page.screenshot(path=str(shots / "run-page.png"))
+            page.goto(pages["version-page"])
+            summary = page.get_by_text(f"Governance status: {status}").first
+            summary.wait_for(timeout=60_000)
+            assert summary.is_visible()
+            page.get_by_text("csc.governance.status").first.wait_for(timeout=30_000)
+            page.screenshot(path=str(shots / "version-page.png"))
+            page.goto(pages["governance-page"])
+            row = page.locator("tr", has_text="pages-model")
+            row.wait_for(timeout=30_000)
+            assert status in row.inner_text()
+            assert "staging" in row.inner_text()
+            assert "MLflow" in page.locator("header").inner_text()
+            page.screenshot(path=str(shots / "governance-page.png"))
     finally:
         server.stop()
     for name in pages:
@@ -196,42 +215,22 @@ def test_the_quickstart_run_shows_its_status_in_the_mlflow_run_list(
 ) -> None:
     """The quickstart, run against a real server, prints a link to the run list; there the
     run's governance status is a column (the experiment's shared view), next to the run."""
-    import os
-    import subprocess
-    import sys
-
-    from playwright.sync_api import sync_playwright
-
-    env = {**os.environ, "MLFLOW_TRACKING_URI": server.url}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "quickstart.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    assert "mlflow ui" not in done.stdout  # against a server: its own address, no advice
-    link = re.search(r"see it in the MLflow UI: (\S+)", done.stdout)
-    assert link is not None, done.stdout
+    printed = run_quickstart(tmp_path, server.url)
+    assert "mlflow ui" not in printed  # against a server: its own address, no advice
+    link = re.search(r"see it in the MLflow UI: (\S+)", printed)
+    assert link is not None, printed
     url = link.group(1)
     assert url.startswith(server.url + "/#/experiments/")
-    status = re.search(r"governance status (\w+)", done.stdout).group(1).lower()  # type: ignore[union-attr]
+    status = re.search(r"governance status (\w+)", printed).group(1).lower()  # type: ignore[union-attr]
     shots = REPO / "test-artifacts"
     shots.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            page.get_by_text("quickstart").first.wait_for(timeout=60_000)
-            header = page.get_by_text("csc.governance.status").first
-            header.wait_for(timeout=60_000)
-            assert status in run_row(page, "quickstart", status)
-            page.screenshot(path=str(shots / "quickstart-run-list.png"))
-        finally:
-            browser.close()
+    with chromium_page(1400, 1000) as page:
+        page.goto(url)
+        page.get_by_text("quickstart").first.wait_for(timeout=60_000)
+        header = page.get_by_text("csc.governance.status").first
+        header.wait_for(timeout=60_000)
+        assert status in run_row(page, "quickstart", status)
+        page.screenshot(path=str(shots / "quickstart-run-list.png"))
     assert (shots / "quickstart-run-list.png").stat().st_size > 10_000
 
 
@@ -240,44 +239,25 @@ def test_the_quickstarts_report_opens_with_a_screen_for_the_accountable_officer(
 ) -> None:
     """The quickstart's sealed report opened in Chromium: its first screen (1280x800) holds
     the verdict in words, what the model is for, and what needs to happen; screenshot kept."""
-    import os
-    import subprocess
-    import sys
-
     from mlflow import MlflowClient
-    from playwright.sync_api import sync_playwright
 
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "quickstart.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    run_id = re.search(r"^run (\w+):", done.stdout, flags=re.M).group(1)  # type: ignore[union-attr]
+    printed = run_quickstart(tmp_path)
+    run_id = re.search(r"^run (\w+):", printed, flags=re.M).group(1)  # type: ignore[union-attr]
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     local = client.download_artifacts(run_id, "governance/report.html", str(tmp_path / "dl"))
     shots = REPO / "test-artifacts"
     shots.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(Path(local).as_uri())
-            for words in (
-                "The model must not be used yet",
-                "Predicts which children who leave care",
-                "What needs to happen",
-            ):
-                found = page.get_by_text(words).first
-                assert found.is_visible(), words
-                box = found.bounding_box()
-                assert box is not None
-                assert box["y"] + box["height"] <= 800, f"{words!r} is below the first screen"
-            page.screenshot(path=str(shots / "report-first-page.png"))
-        finally:
-            browser.close()
+    with chromium_page(1280, 800) as page:
+        page.goto(Path(local).as_uri())
+        for words in (
+            "The model must not be used yet",
+            "Predicts which children who leave care",
+            "What needs to happen",
+        ):
+            found = page.get_by_text(words).first
+            assert found.is_visible(), words
+            box = found.bounding_box()
+            assert box is not None
+            assert box["y"] + box["height"] <= 800, f"{words!r} is below the first screen"
+        page.screenshot(path=str(shots / "report-first-page.png"))
     assert (shots / "report-first-page.png").stat().st_size > 10_000

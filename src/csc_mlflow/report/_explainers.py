@@ -81,7 +81,7 @@ def theme_accounts(
         if explainer is None:
             continue
         theme = progress.get(flagged.theme)
-        own = [q for q in theme.answered] if theme is not None else []
+        own = theme.answered if theme is not None else ()
         records = tuple(
             (item.path, item.status) for item in items if item.kind in explainer.evidence
         )
