@@ -66,13 +66,16 @@ def _audit_every_fairness_record(monkeypatch: pytest.MonkeyPatch) -> None:
     """The disclosure attacker reads every fairness record any test writes to a run."""
     from csc_mlflow._runs import RunWriter
 
-    from .disclosure_audit import recoveries
+    from .disclosure_audit import monitoring_recoveries, recoveries
 
     original = RunWriter.log_record
 
     def audited(self: RunWriter, run_id: str, path: str, record: Any, **kw: Any) -> bytes:
         if record.kind == "csc.fairness":
             found = recoveries(record.payload.to_json())
+            assert found == [], f"{path}: the disclosure audit recovered {found}"
+        if record.kind in ("csc.reference_profile", "csc.monitoring"):
+            found = monitoring_recoveries(record.kind, record.payload.to_json())
             assert found == [], f"{path}: the disclosure audit recovered {found}"
         return original(self, run_id, path, record, **kw)
 

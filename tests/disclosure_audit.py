@@ -141,3 +141,46 @@ def _difference(
             if _small(rest, limit):
                 found.append(f"{where}: hidden {name} add up to {rest}")
     return found
+
+
+def monitoring_recoveries(kind: str, payload: dict[str, Any]) -> list[str]:
+    """Every count of 1 to the limit the attacker can work out from a reference profile or a
+    monitoring record: each published bin count, subtraction within a feature's bins (they
+    sum to everyone), and the groups' sizes and rates against everyone and the predictions'
+    flagged count, through the fairness attacker above."""
+    limit = 5
+    found: list[str] = []
+    total = payload["count"]
+    if kind == "csc.reference_profile":
+        limit = int(payload["suppress_counts_up_to"])
+        features = [
+            (f["feature"], [(tuple(b["labels"]), b["count"]) for b in f["bins"]])
+            for f in payload["features"]
+        ]
+    else:
+        features = [
+            (d["feature"], [(tuple(b[0]), b[2]) for b in d["bins"]]) for d in payload["drift"]
+        ]
+        features += [
+            (f"{d['feature']} (reference)", [(tuple(b[0]), b[1]) for b in d["bins"]])
+            for d in payload["drift"]
+        ]
+    flagged = None
+    for name, bins in features:
+        found += [f"{name}/{labels}: {count}" for labels, count in bins if _small(count, limit)]
+        if bins and "(reference)" not in name and sum(c for _, c in bins) != total:
+            found.append(f"{name}: bins do not add up to everyone")
+        if name == "prediction" and len(bins) == 2:
+            flagged = next((c for labels, c in bins if labels == ("Flagged",)), None)
+    if _small(total, limit):
+        found.append(f"count {total}")
+    overall_metrics = (
+        {"selection_rate": {"value": flagged / total}} if flagged is not None and total else {}
+    )
+    pseudo = {
+        "settings": {"suppress_counts_up_to": limit},
+        "overall": {"count": total, "metrics": overall_metrics},
+        "features": [{**f, "disparities": {}} for f in payload["groups"]],
+        "thresholds": [],
+    }
+    return found + recoveries(pseudo)

@@ -22,6 +22,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "FairnessResult",
         "GateDecision",
         "GovernanceDecision",
+        "MonitoringResult",
         "Policy",
         "Reason",
         "RunEvidence",
@@ -38,6 +39,9 @@ def test_all_is_pinned_and_sorted() -> None:
         "get_status",
         "governed_run",
         "load_policy",
+        "log_reference_profile",
+        "monitor",
+        "record_outcomes",
         "runs_view_link",
         "validate_data",
     ]
@@ -48,7 +52,7 @@ def test_all_is_pinned_and_sorted() -> None:
 
 def test_public_classes_say_where_users_find_them() -> None:
     classes = [v for n in csc_mlflow.__all__ if isinstance(v := getattr(csc_mlflow, n), type)]
-    assert len(classes) == 10
+    assert len(classes) == 11
     assert {c.__module__ for c in classes} == {"csc_mlflow"}
 
 

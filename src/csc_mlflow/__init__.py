@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from csc_mlflow._policy_io import find_policy_file, load_policy
     from csc_mlflow._verify import RunGovernance, get_status
     from csc_mlflow.fairness import FairnessResult, evaluate_fairness
+    from csc_mlflow.monitoring import (
+        MonitoringResult,
+        log_reference_profile,
+        monitor,
+        record_outcomes,
+    )
     from csc_mlflow.quality import DataQualityResult, validate_data
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "FairnessResult",
     "GateDecision",
     "GovernanceDecision",
+    "MonitoringResult",
     "Policy",
     "Reason",
     "RunEvidence",
@@ -45,6 +52,9 @@ __all__ = [
     "get_status",
     "governed_run",
     "load_policy",
+    "log_reference_profile",
+    "monitor",
+    "record_outcomes",
     "runs_view_link",
     "validate_data",
 ]
@@ -72,6 +82,10 @@ _WHERE = {
     "get_status": "csc_mlflow._verify",
     "governed_run": "csc_mlflow._hooks._capture",
     "load_policy": "csc_mlflow._policy_io",
+    "log_reference_profile": "csc_mlflow.monitoring",
+    "monitor": "csc_mlflow.monitoring",
+    "MonitoringResult": "csc_mlflow.monitoring",
+    "record_outcomes": "csc_mlflow.monitoring",
     "validate_data": "csc_mlflow.quality",
 }
 

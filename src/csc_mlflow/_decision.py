@@ -9,7 +9,7 @@ Pure: imports nothing from MLflow, Great Expectations or fairlearn.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from csc_mlflow._evidence import (
@@ -30,6 +30,7 @@ __all__ = [
     "compare_with_holder",
     "evaluate",
     "judged_by",
+    "monitoring_reasons",
     "requirements_for",
 ]
 
@@ -43,13 +44,20 @@ _STATUS_OUTCOME: Final[dict[str, Outcome | None]] = {
 }
 
 
-def requirements_for(policy: Policy, alias: str | None = None) -> tuple[str, ...]:
+def requirements_for(
+    policy: Policy, alias: str | None = None, *, purpose: str | None = None
+) -> tuple[str, ...]:
     """The evidence a run (``alias=None``) or a registry alias requires, as requirement ids.
 
     For a run: every required dataset's data quality, fairness when the policy configures it
-    as required, and each ethics file the policy names. For an alias: ``gate.<alias>.require``
-    with ``data_quality`` expanded to every dataset the policy names.
+    as required, and each ethics file the policy names. For a monitoring run
+    (``purpose="monitoring"``): the monitoring record, and the batch's data quality when
+    ``monitoring.dataset`` names a suite. For an alias: ``gate.<alias>.require`` with
+    ``data_quality`` expanded to every dataset the policy names.
     """
+    if alias is None and purpose == "monitoring":
+        dataset = policy.monitoring.dataset if policy.monitoring is not None else None
+        return (*((f"data_quality.{dataset}",) if dataset else ()), "monitoring")
     if alias is None:
         wanted: list[str] = [
             f"data_quality.{name}" for name, ds in policy.datasets.items() if ds.required
@@ -158,12 +166,22 @@ def evaluate(
         )
         required: tuple[str, ...] = ()
     else:
-        required = requirements_for(policy, alias)
+        required = requirements_for(policy, alias, purpose=evidence.purpose)
+        if alias is None and evidence.purpose is None and policy.monitoring and evidence.models:
+            required += ("reference_profile",)  # what monitoring will compare live data with
         if alias is not None:
             allow_warnings = policy.gate[alias].allow_warnings
             inconclusive_blocks = policy.gate[alias].inconclusive == "block"
 
     reasons.extend(_missing(policy, evidence, required))
+    if evidence.purpose == "monitoring" and alias is None:
+        # A batch of live data: judged on its own records, not the training run's stages,
+        # sign-offs or group performance (the version it monitors carries those).
+        for item in evidence.items:
+            reasons.extend(
+                _judge_item(item, allow_warnings=True, inconclusive_blocks=inconclusive_blocks)
+            )
+        return _decided(reasons, alias)
     by_stage = stage_requirements(policy, evidence.stage, alias=alias)
     reasons.extend(_stage_reasons(policy, evidence, alias, by_stage, required))
     required = tuple(dict.fromkeys(required + tuple(r for _, r in by_stage)))
@@ -177,7 +195,10 @@ def evaluate(
     reasons.extend(_signoffs(policy, evidence, alias=alias, required=required, today=today))
     if alias is None or any(r.startswith("performance") for r in required):
         reasons.extend(_group_performance(policy, evidence))
+    return _decided(reasons, alias)
 
+
+def _decided(reasons: list[Reason], alias: str | None) -> GovernanceDecision:
     if any(r.outcome == "failed" for r in reasons):
         status: DecisionStatus = "failed"
     elif any(r.outcome == "incomplete" for r in reasons):
@@ -185,6 +206,53 @@ def evaluate(
     else:
         status = "passed"
     return GovernanceDecision(status=status, reasons=tuple(reasons), alias=alias)
+
+
+def monitoring_reasons(
+    policy: Policy,
+    *,
+    last_status: str | None,
+    last_at: datetime | None,
+    deployed_since: datetime | None,
+    now: datetime,
+) -> list[Reason]:
+    """What the live data says of a version, per ``monitoring``: its last monitoring run
+    breached (or could not be judged), or it has been deployed longer than ``max_age_days``
+    without one. Each reason blocks unless ``on_breach`` is ``warn``.
+
+    ``deployed_since`` is when an alias first moved onto the version (None: never deployed,
+    so no monitoring is due yet).
+    """
+    monitoring = policy.monitoring
+    if monitoring is None:
+        return []
+    outcome: Outcome = "warning" if monitoring.on_breach == "warn" else "failed"
+    reasons = []
+    if last_status is not None and last_status != "passed":
+        reasons.append(
+            Reason(
+                "monitoring.breach",
+                "monitoring",
+                f"the last monitoring run of this version is {last_status}: the live data no "
+                "longer matches what the model was judged on (see its report)",
+                outcome,
+            )
+        )
+    started = max((t for t in (last_at, deployed_since) if t is not None), default=None)
+    if deployed_since is not None and started is not None:
+        age = (now - started).days
+        if age > monitoring.max_age_days:
+            since = "its last monitoring run" if last_at else "it was deployed"
+            reasons.append(
+                Reason(
+                    "monitoring.stale",
+                    "monitoring",
+                    f"{age} days since {since}; the policy allows {monitoring.max_age_days} "
+                    "(monitor a recent batch with 'csc-mlflow monitor')",
+                    outcome,
+                )
+            )
+    return reasons
 
 
 def stage_requirements(
@@ -303,9 +371,13 @@ def _describe_requirement(requirement: str) -> str:
         return f"fairness ({name!r})" if name else "fairness"
     if kind == "performance":
         return f"performance ({name!r})" if name else "performance"
-    return {"ethics.triage": "Ethics Triage", "ethics.workbook": "Ethics Workbook"}.get(
-        requirement, requirement
-    )
+    return {
+        "ethics.triage": "Ethics Triage",
+        "ethics.workbook": "Ethics Workbook",
+        "reference_profile": "reference profile (the training data as monitoring compares "
+        "live data with it: csc_mlflow.log_reference_profile)",
+        "monitoring": "monitoring",
+    }.get(requirement, requirement)
 
 
 def _judge_item(

@@ -26,6 +26,14 @@ SEALED_ATTACHMENTS: Final = frozenset({REPORT_PATH, POLICY_PATH})
 """Sealed files that are not evidence records (the manifest covers them; nothing judges them)."""
 
 
+REFERENCE_PROFILE_PATH: Final = f"{ARTIFACT_ROOT}/monitoring/reference.json"
+"""The training data's profile, what monitoring compares each batch of live data with."""
+MONITORING_PATH: Final = f"{ARTIFACT_ROOT}/monitoring/batch.json"
+"""A monitoring run's comparison of its batch with the reference profile."""
+OUTCOMES_PATH: Final = f"{ARTIFACT_ROOT}/monitoring/outcomes.json"
+"""A monitoring run's error rates per group, once an earlier batch's outcomes are known."""
+
+
 def data_quality_path(dataset: str) -> str:
     """Artefact path of the data-quality record for ``dataset``."""
     return f"{ARTIFACT_ROOT}/data_quality/{dataset}.json"
@@ -57,6 +65,26 @@ PLAIN_SUMMARY_TAG: Final = "csc.governance.summary"
 """The report's first page as markdown (for the version description and /csc/governance)."""
 STAGE_TAG: Final = "csc.stage"
 """The guidance stage a run belongs to (set at run start; the seal records it)."""
+PURPOSE_TAG: Final = "csc.run.purpose"
+"""``monitoring`` on a monitoring run (sealed in its manifest); absent on a training run."""
+MONITOR_MODEL_TAG: Final = "csc.monitor.model"
+MONITOR_VERSION_TAG: Final = "csc.monitor.version"
+MONITOR_BATCH_TAG: Final = "csc.monitor.batch"
+MONITOR_REFERENCE_TAG: Final = "csc.monitor.reference_run"
+MONITOR_OUTCOMES_FOR_TAG: Final = "csc.monitor.outcomes_for"
+"""On a monitoring run: the model version it judged, the batch, the training run whose
+reference profile it compared with, and (for outcomes) the monitoring run they complete."""
+MONITOR_LAST_TAG: Final = "csc.monitor.last"
+MONITOR_ENTRY_PREFIX: Final = "csc.monitor.batch."
+"""On a model version: the last monitoring run, and one tag per monitored batch (numbered so
+the MLflow UI lists them in order): the history the version summary charts."""
+
+
+def monitor_entry_tag(seq: int) -> str:
+    """Model-version tag holding monitored batch number ``seq``."""
+    return f"{MONITOR_ENTRY_PREFIX}{seq:04d}"
+
+
 ETHICS_RISK_TAG: Final = "csc.ethics.risk"
 ETHICS_FLAGGED_TAG: Final = "csc.ethics.flagged_themes"
 WORKBOOK_COMPLETE_TAG: Final = "csc.ethics.workbook.complete"

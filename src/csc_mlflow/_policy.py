@@ -11,6 +11,7 @@ Pure: imports nothing from MLflow, Great Expectations or fairlearn.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from datetime import date
@@ -32,6 +33,8 @@ __all__ = [
     "FairnessPolicy",
     "FairnessThreshold",
     "ModelsPolicy",
+    "MonitoredFeature",
+    "MonitoringPolicy",
     "PerformanceBound",
     "PerformancePolicy",
     "Policy",
@@ -116,6 +119,7 @@ REQUIREMENT_KINDS: Final = (
     "performance",
     "ethics.triage",
     "ethics.workbook",
+    "reference_profile",
 )
 PERFORMANCE_METRICS: Final = ("accuracy", "recall", "precision", "specificity")
 """What a performance threshold can name: each a share of children, with a Wilson interval."""
@@ -449,9 +453,109 @@ class SigningPolicy(_Model):
     public_key: NonEmptyStr | None = None
 
 
-PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage"})
+class MonitoredFeature(_Model):
+    """A column whose distribution is profiled at training and compared in each batch.
+
+    Its bins are declared, never learnt from the data (a learnt edge or label would publish a
+    child's value): ``values`` (each listed code its own bin, anything else ``Other``),
+    ``grouping`` or ``groups`` (codes mapped to named groups, as for sensitive features), or
+    ``bins`` (numeric edges). Missing values form the bin ``Not recorded``.
+    """
+
+    column: NonEmptyStr
+    values: tuple[NonEmptyStr, ...] | None = None
+    grouping: NonEmptyStr | None = None
+    groups: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] | None = None
+    bins: tuple[float, ...] | None = None
+
+    @field_validator("grouping")
+    @classmethod
+    def _known_grouping(cls, value: str | None) -> str | None:
+        from csc_mlflow._groupings import CodeGroupingDefinition
+
+        if value is not None and not isinstance(GROUPINGS.get(value), CodeGroupingDefinition):
+            codes = tuple(
+                sorted(n for n, g in GROUPINGS.items() if isinstance(g, CodeGroupingDefinition))
+            )
+            raise ValueError(_one_of(codes, value))
+        return value
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and (not value or any(b <= a for a, b in itertools.pairwise(value))):
+            raise ValueError(f"expected at least one edge, strictly increasing; found {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MonitoredFeature:
+        given = [k for k in ("values", "grouping", "groups", "bins") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of values (codes), grouping, groups or bins (numeric edges) "
+                f"for column {self.column!r}; found {', '.join(given) or 'none'}. Bins are "
+                "declared, not learnt from the data, so no child's value is published"
+            )
+        return self
+
+
+class DriftPolicy(_Model):
+    """When a feature (or the predictions) has drifted from the reference profile."""
+
+    psi_max: Annotated[float, Field(gt=0.0)] = 0.2
+    """Population stability index above which a feature has drifted."""
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    """Significance for the chi-square test, after Holm's correction across the features."""
+
+
+class MonitoringFairness(_Model):
+    """How far a group's rate may move from the reference profile."""
+
+    max_rate_change: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    """Largest change in a group's selection rate (and, once outcomes are recorded, its error
+    rates) from training."""
+    judge: Literal["point", "interval"] = "point"
+    """``point``: the change itself; ``interval``: its Newcombe interval must lie within the
+    bound to pass (one that straddles it is inconclusive)."""
+
+
+class MonitoringPolicy(_Model):
+    """What keeps a deployed model's evidence current: a reference profile at training, then
+    one monitoring run per batch of live data, judged here and acted on by the gate."""
+
+    features: dict[NonEmptyStr, MonitoredFeature] = Field(default_factory=dict)
+    dataset: NonEmptyStr | None = None
+    """The dataset (under ``datasets``) whose suite checks each batch's data quality, judged
+    as that dataset's ``block_on`` says."""
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)
+    fairness: MonitoringFairness | None = Field(default_factory=MonitoringFairness)
+    on_breach: Literal["warn", "block", "remove_alias"] = "block"
+    """What a breach, or a deployed version without a recent monitoring run, does:
+    ``warn`` records it; ``block`` also makes the gate refuse the version; ``remove_alias``
+    also removes every alias on the version at once."""
+    max_age_days: Annotated[int, Field(ge=1)] = 35
+    """The longest a deployed version may go without a monitoring run."""
+    min_batch_size: Annotated[int, Field(ge=10)] = 100
+    """The fewest children a batch (or the reference) may hold: fewer cannot be compared, or
+    published, without disclosing them."""
+
+    @field_validator("features")
+    @classmethod
+    def _feature_names(cls, value: dict[str, MonitoredFeature]) -> dict[str, MonitoredFeature]:
+        for name in value:
+            if not FEATURE_PATTERN.match(name) or name == "prediction":
+                raise ValueError(
+                    "monitored feature names start with a letter and hold letters, digits and "
+                    f"'_' ('prediction' is reserved); found {name!r}"
+                )
+        return value
+
+
+PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage", "monitoring"})
 """The policy's sections outside the hash that seals evidence: what the gate reads afresh at
-each promotion, and ``stage``, the default for new runs (each run seals its own stage)."""
+each promotion, ``stage``, the default for new runs (each run seals its own stage), and
+``monitoring``, which may be added or tuned after a model is deployed without setting aside
+the evidence it was trained with."""
 
 
 def _canonical(content: Any) -> str:
@@ -478,6 +582,7 @@ class Policy(_Model):
     stage: NonEmptyStr | None = None
     """The project's stage in the guidance's process: the stage of new runs unless a run
     names its own (``governed_run(stage=...)`` or the ``csc.stage`` tag)."""
+    monitoring: MonitoringPolicy | None = None
     stage_requirements: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
     """What each stage requires (``ethics_triage: [ethics.triage]``): a run at a stage must
     hold the evidence of that stage and of every stage before it."""
@@ -537,6 +642,32 @@ class Policy(_Model):
                     f"performance.by_group names {feature!r}, which is not a sensitive feature "
                     f"or intersection under 'fairness' (known: {', '.join(known) or 'none'})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _monitored_not_sensitive(self) -> Policy:
+        if self.monitoring is None or self.fairness is None:
+            return self
+        sensitive = {f.column: n for n, f in self.fairness.sensitive_features.items()}
+        for name, feature in self.monitoring.features.items():
+            if feature.column in sensitive:
+                raise ValueError(
+                    f"monitoring.features.{name} profiles column {feature.column!r}, the "
+                    f"sensitive feature {sensitive[feature.column]!r}: its groups are already "
+                    "compared in each batch, with their small counts suppressed (publishing "
+                    "its bins too would let a suppressed count be worked out); remove it"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_dataset(self) -> Policy:
+        wanted = self.monitoring.dataset if self.monitoring is not None else None
+        if wanted is not None and wanted not in self.datasets:
+            known = ", ".join(sorted(self.datasets)) or "none"
+            raise ValueError(
+                f"monitoring.dataset names {wanted!r}, which is not a dataset under "
+                f"'datasets' (known: {known}); its suite checks each batch"
+            )
         return self
 
     @model_validator(mode="after")

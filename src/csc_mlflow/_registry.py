@@ -20,6 +20,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
 import secrets
 import time
@@ -31,11 +32,13 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from csc_mlflow import _names as names
-from csc_mlflow._evidence import LedgerEntry, LedgerHead, canonical_json, utc_now
+from csc_mlflow._evidence import LedgerEntry, LedgerHead, MonitorEntry, canonical_json, utc_now
 from csc_mlflow._gate_decision import GateDecision
 from csc_mlflow._runs import tracking_client
 from csc_mlflow._signing import sign, verify
 from csc_mlflow._version import __version__
+
+_logger = logging.getLogger("csc_mlflow")
 
 __all__ = [
     "LEDGER_PREFIX",
@@ -46,6 +49,7 @@ __all__ = [
     "RegistryStore",
     "actor",
     "entry_digest",
+    "monitor_history",
     "user_description",
 ]
 
@@ -305,6 +309,14 @@ class RegistryStore:
             self.client.update_model_version(model, version, description=new)
         return new
 
+    def record_monitoring(self, model: str, version: str, entry: MonitorEntry) -> None:
+        """Record a monitored batch on the version: its numbered entry, then the last one."""
+        data = entry.model_dump_json()
+        if len(data) > names.MAX_TAG_VALUE:  # many groups: the figures give way, not the entry
+            data = entry.model_copy(update={"rates": {}}).model_dump_json()
+        self.client.set_model_version_tag(model, version, names.monitor_entry_tag(entry.seq), data)
+        self.client.set_model_version_tag(model, version, names.MONITOR_LAST_TAG, data)
+
     def tag_version(
         self, model: str, version: str, tags: Mapping[str, str], *, read: Any = None
     ) -> None:
@@ -314,6 +326,19 @@ class RegistryStore:
         for key, value in tags.items():
             if current.get(key) != value:
                 self.client.set_model_version_tag(model, version, key, value)
+
+
+def monitor_history(tags: Mapping[str, str] | None) -> list[MonitorEntry]:
+    """The monitored batches recorded on a version, in order (unreadable tags left out)."""
+    entries = []
+    for key, value in sorted((tags or {}).items()):
+        if not key.startswith(names.MONITOR_ENTRY_PREFIX):
+            continue
+        try:
+            entries.append(MonitorEntry.model_validate_json(value))
+        except ValueError:
+            _logger.warning("csc-mlflow: monitoring tag %s is not readable; left out", key)
+    return entries
 
 
 def user_description(description: str | None) -> str | None:

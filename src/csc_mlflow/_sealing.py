@@ -160,11 +160,13 @@ def _seal_governed(writer: RunWriter, run: Any, mlflow_status: str) -> Governanc
 
     new_files: dict[str, bytes] = {}
     extra_tags: dict[str, str] = {}
-    if gathered.policy is not None:
+    monitoring = run.data.tags.get(names.PURPOSE_TAG) == "monitoring"
+    if gathered.policy is not None and not monitoring:
         kinds = {p: _kind_of(p, d) for p, d in gathered.files.items() if p not in _MADE_AT_SEAL}
         ethics = ethics_evidence(gathered.policy, run_id=run_id, existing=kinds)
         new_files.update(ethics.files)
         extra_tags.update(ethics.tags)
+    if gathered.policy is not None:
         new_files[names.POLICY_PATH] = gathered.policy.snapshot()
     files = {**gathered.files, **new_files}
 
@@ -295,6 +297,7 @@ def _decide(
         problems=tuple(problems),
         models=gathered.models,
         stage=run.data.tags.get(names.STAGE_TAG),
+        purpose=run.data.tags.get(names.PURPOSE_TAG),
     )
     return tuple(items), evaluate(gathered.policy, evidence)
 
@@ -323,6 +326,8 @@ def _documents(
     except Exception:
         _logger.exception("csc-mlflow: rendering the governance report failed")
         return {}
+    if run.data.tags.get(names.PURPOSE_TAG) == "monitoring":
+        return documents  # a batch of live data: no model card or ATRS record of its own
     try:
         card, card_html = model_card(header=header, decision=decision, items=items, lineage=lineage)
         documents[names.MODEL_CARD_PATH] = card.encode("utf-8")
@@ -396,6 +401,7 @@ def _seal(
             decision=decision,
             models=gathered.sealed_models,
             stage=run.data.tags.get(names.STAGE_TAG),
+            purpose=run.data.tags.get(names.PURPOSE_TAG),
         )
     )
     sealed = {names.MANIFEST_PATH: manifest}

@@ -205,6 +205,7 @@ def verify_run(
         datasets=logged,
         policy_sha256=sealed_policy,
         stage=manifest.run.stage if manifest is not None else None,
+        purpose=manifest.run.purpose if manifest is not None else None,
         problems=tuple(problems),
         models=tuple(
             ModelFacts(model_id=m.model_id, files=tuple(f.path for f in m.files))
@@ -366,6 +367,12 @@ def _check_against_run(manifest: ManifestPayload, run: Any, tags: dict[str, str]
         problems.append(
             f"the {names.STAGE_TAG} tag says {tags.get(names.STAGE_TAG)!r} but the run was "
             f"sealed at stage {manifest.run.stage!r}: the tag was changed after the run"
+        )
+    if tags.get(names.PURPOSE_TAG) != manifest.run.purpose:
+        problems.append(
+            f"the {names.PURPOSE_TAG} tag says {tags.get(names.PURPOSE_TAG)!r} but the run was "
+            f"sealed as {manifest.run.purpose or 'a training run'}: the tag was changed after "
+            "the run"
         )
     live = run.info.status
     if live != manifest.run.mlflow_status and live != "RUNNING":

@@ -10,6 +10,7 @@ import click
 from csc_mlflow._cli._commands import atrs, dq, ethics, policy, report, status
 from csc_mlflow._cli._exits import EXIT_BLOCKED
 from csc_mlflow._cli._gate import gate
+from csc_mlflow._cli._monitor import monitor
 from csc_mlflow._cli._output import JSON_MODE, emit_json
 from csc_mlflow._version import __version__
 from csc_mlflow.exceptions import CscMlflowError, PromotionBlocked, UsageError
@@ -57,5 +58,5 @@ def main() -> None:
     _quiet_defaults()
 
 
-for _command in (policy, status, ethics, dq, gate, report, atrs):
+for _command in (policy, status, ethics, dq, gate, report, atrs, monitor):
     main.add_command(_command)

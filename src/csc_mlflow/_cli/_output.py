@@ -46,6 +46,8 @@ _STYLES: Final = {
     "blocked": "bold red",
     "removed": "bold red",
     "fail": "bold red",
+    "drifted": "bold red",
+    "stable": "green",
     "incomplete": "bold yellow",
     "inconclusive": "bold yellow",
     "pending": "bold yellow",

@@ -19,8 +19,10 @@ from csc_mlflow._evidence._envelope import SCHEMA_VERSION, Provenance, Record
 from csc_mlflow._evidence._payloads import (
     DataQualityPayload,
     FairnessPayload,
+    MonitoringPayload,
     Payload,
     PerformancePayload,
+    ReferenceProfilePayload,
     TriagePayload,
     WorkbookPayload,
 )
@@ -47,6 +49,8 @@ EvidenceKind = Literal[
     "csc.performance",
     "csc.ethics.triage",
     "csc.ethics.workbook",
+    "csc.reference_profile",
+    "csc.monitoring",
 ]
 MANIFEST_KIND: Final = "csc.manifest"
 
@@ -56,6 +60,8 @@ _PAYLOAD_TYPES: Final[dict[str, type[Record]]] = {
     "csc.performance": PerformancePayload,
     "csc.ethics.triage": TriagePayload,
     "csc.ethics.workbook": WorkbookPayload,
+    "csc.reference_profile": ReferenceProfilePayload,
+    "csc.monitoring": MonitoringPayload,
     MANIFEST_KIND: ManifestPayload,
 }
 EVIDENCE_KINDS: Final = tuple(k for k in _PAYLOAD_TYPES if k != MANIFEST_KIND)
@@ -154,6 +160,9 @@ class RunEvidence:
     problems: tuple[str, ...] = ()
     models: tuple[ModelFacts, ...] = ()
     stage: str | None = None
+    purpose: str | None = None
+    """``monitoring`` for a monitoring run (judged by the policy's ``monitoring`` section);
+    None for a training run."""
 
     def find(self, requirement: str) -> tuple[EvidenceItem, ...]:
         """Records satisfying ``requirement`` (``fairness`` matches every fairness record)."""

@@ -20,18 +20,24 @@ __all__ = [
     "EVIDENCE_STATUSES",
     "DataQualityPayload",
     "DatasetFacts",
+    "DriftRecord",
     "EstimateRecord",
     "EvidenceStatus",
     "FairnessPayload",
     "FairnessSettings",
+    "FeatureProfile",
     "FeatureRecord",
     "FlaggedThemeRecord",
     "GroupRecord",
+    "MonitoringPayload",
     "OverallRecord",
     "Payload",
     "PerformanceMetric",
     "PerformancePayload",
     "PerformanceThreshold",
+    "ProfileBin",
+    "RateChange",
+    "ReferenceProfilePayload",
     "RuleRecord",
     "RulesSummary",
     "SignoffRecord",
@@ -236,6 +242,91 @@ class PerformancePayload(_Payload):
     thresholds: tuple[PerformanceThreshold, ...] = ()
 
 
+# --- monitoring ------------------------------------------------------------------------------
+
+
+class ProfileBin(Record):
+    """One bin of a profiled feature: the declared labels it holds and how many children.
+
+    Bins are merged until every count is 0 or more than the suppression limit, so no count
+    of 1 to the limit is published or follows from the others by subtraction.
+    """
+
+    labels: tuple[str, ...]
+    count: int
+
+
+class FeatureProfile(Record):
+    """A feature's distribution: its bins in declared order (``Not recorded`` last)."""
+
+    feature: str
+    column: str
+    kind: Literal["categorical", "numeric"]
+    bins: tuple[ProfileBin, ...]
+
+
+class ReferenceProfilePayload(_Payload):
+    """``governance/monitoring/reference.json``: the training data as monitoring compares to
+    it; per-feature distributions, the predictions', and each sensitive group's rates."""
+
+    count: int
+    suppress_counts_up_to: int
+    confidence_level: float
+    features: tuple[FeatureProfile, ...]
+    groups: tuple[FeatureRecord, ...] = ()
+    group_metrics: tuple[str, ...] = ()
+
+
+class DriftRecord(Record):
+    """One feature (or the predictions) compared with the reference profile."""
+
+    feature: str
+    column: str
+    bins: tuple[tuple[tuple[str, ...], int, int], ...]
+    """``(labels, reference count, batch count)`` per compared bin (merged as the profile's
+    are: every count is 0 or more than the suppression limit)."""
+    psi: float | None
+    chi2: float | None
+    dof: int
+    p_value: float | None
+    p_adjusted: float | None
+    verdict: Literal["stable", "drifted", "inconclusive"]
+    message: str
+
+
+class RateChange(Record):
+    """A sensitive group's rate in the batch against the same rate at training."""
+
+    feature: str
+    group: str
+    metric: str
+    reference: EstimateRecord
+    batch: EstimateRecord
+    change: EstimateRecord
+    verdict: Literal["meets", "breaches", "inconclusive", "withheld"]
+    message: str
+
+
+class MonitoringPayload(_Payload):
+    """``governance/monitoring/<kind>.json``: one batch of live data against the reference
+    profile of the model version it was scored by."""
+
+    model: str
+    version: str
+    reference_run: str
+    batch: str
+    count: int
+    outcomes: bool = False
+    psi_max: float
+    alpha: float
+    max_rate_change: float | None
+    judge: str
+    drift: tuple[DriftRecord, ...] = ()
+    changes: tuple[RateChange, ...] = ()
+    groups: tuple[FeatureRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 # --- ethics ----------------------------------------------------------------------------------
 
 
@@ -310,5 +401,11 @@ class WorkbookPayload(_Payload):
 
 
 Payload = (
-    DataQualityPayload | FairnessPayload | PerformancePayload | TriagePayload | WorkbookPayload
+    DataQualityPayload
+    | FairnessPayload
+    | PerformancePayload
+    | TriagePayload
+    | WorkbookPayload
+    | ReferenceProfilePayload
+    | MonitoringPayload
 )

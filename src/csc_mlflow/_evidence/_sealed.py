@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from pydantic import Field
+
 from csc_mlflow._evidence._envelope import Record
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "ManifestEntry",
     "ManifestPayload",
     "ModelSeal",
+    "MonitorEntry",
     "Outcome",
     "Reason",
     "RunRef",
@@ -122,6 +125,8 @@ class RunRef(Record):
     mlflow_status: str
     stage: str | None = None
     """The guidance stage the run belongs to, as sealed (manifests before 0.2 have none)."""
+    purpose: str | None = None
+    """``monitoring`` for a monitoring run; None for a training run."""
 
 
 class ManifestPayload(Record):
@@ -187,6 +192,24 @@ class LedgerEntry(Record):
     previous_sha256: str | None
     nonce: str = ""
     signature: str | None = None
+
+
+class MonitorEntry(Record):
+    """One monitored batch as recorded on the model version it judged (a tag holding this
+    as JSON): enough for the history and its charts, nothing a child could be found from."""
+
+    seq: int
+    run_id: str
+    experiment_id: str = ""
+    batch: str
+    status: str
+    time: str
+    count: int
+    outcomes: bool = False
+    psi: dict[str, float | None] = Field(default_factory=dict)
+    rates: dict[str, float | None] = Field(default_factory=dict)
+    """Selection rate per sensitive group (``feature/group``), None where withheld."""
+    breaches: tuple[str, ...] = ()
 
 
 class LedgerHead(Record):

@@ -6,6 +6,7 @@
 ['CHILD', 'DOB', 'ETHNIC']
 """
 
+from csc_mlflow.datasets._batches import make_monitoring_batch
 from csc_mlflow.datasets._cin import CIN_DEFECT_KINDS, SyntheticCIN, make_cin_census
 from csc_mlflow.datasets._ssda903 import DEFECT_KINDS, SyntheticSSDA903, make_ssda903
 
@@ -15,5 +16,6 @@ __all__ = [
     "SyntheticCIN",
     "SyntheticSSDA903",
     "make_cin_census",
+    "make_monitoring_batch",
     "make_ssda903",
 ]

@@ -1,6 +1,7 @@
 """Fairness evaluation: disaggregated metrics with intervals, small-number rules, thresholds."""
 
 from csc_mlflow.fairness._compute import compute_fairness
+from csc_mlflow.fairness._inputs import binary
 from csc_mlflow.fairness._log import evaluate_fairness
 from csc_mlflow.fairness._results import (
     Estimate,
@@ -18,6 +19,7 @@ __all__ = [
     "FeatureResult",
     "GroupResult",
     "ThresholdResult",
+    "binary",
     "compute_fairness",
     "evaluate_fairness",
     "published_counts",

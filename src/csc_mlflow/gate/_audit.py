@@ -117,6 +117,14 @@ def _audit_one(
     if decision.passed:
         return AuditFinding(name, alias, version, decision, "kept")
     mode = policy.gate[alias].audit if alias in policy.gate else "remove"
+    blocking = [r for r in decision.reasons if r.blocking]
+    if (
+        policy.monitoring is not None
+        and policy.monitoring.on_breach == "block"
+        and blocking
+        and all(r.code.startswith("monitoring.") for r in blocking)
+    ):
+        mode = "report"  # on_breach: block refuses new promotions; only remove_alias removes
     action: Action = "reported"
     if mode == "remove" and store.alias_version(name, alias) == version:
         store.delete_alias(name, alias)

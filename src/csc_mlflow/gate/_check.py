@@ -16,14 +16,20 @@ from __future__ import annotations
 import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from csc_mlflow._decision import compare_with_holder, evaluate, judged_by, requirements_for
+from csc_mlflow._decision import (
+    compare_with_holder,
+    evaluate,
+    judged_by,
+    monitoring_reasons,
+    requirements_for,
+)
 from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
-from csc_mlflow._registry import RegistryStore
+from csc_mlflow._registry import RegistryStore, monitor_history
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._verify import RunGovernance, served_files, verify_run, verify_version
@@ -157,6 +163,7 @@ def _check(
         store, writer, resolved, model_name, version, alias, evidence
     )
     reasons.extend(against)
+    reasons.extend(_monitoring(store, resolved, model_name, version, model_version, today))
     blocking = any(r.blocking for r in reasons)
     return GateDecision(
         model=model_name,
@@ -170,6 +177,43 @@ def _check(
         sealed_policy_sha256=governance.sealed_policy_sha256,
         compared=tuple(compared),
     )
+
+
+def _monitoring(
+    store: RegistryStore,
+    policy: Policy,
+    model_name: str,
+    version: str,
+    model_version: Any,
+    today: date | None,
+) -> list[Reason]:
+    """What the live data says of the version: its last monitoring run, and whether one is
+    overdue since it was first deployed (``monitoring.max_age_days``)."""
+    if policy.monitoring is None:
+        return []
+    history = monitor_history(model_version.tags)
+    last = history[-1] if history else None
+    ledger = store.ledger(model_name, version, read=model_version)
+    deployed = [
+        e.time for e in ledger.entries if e.decision in ("passed", "waived") and e.via != "monitor"
+    ]
+    now = (
+        datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+        if today is not None
+        else datetime.now(UTC)
+    )
+    return monitoring_reasons(
+        policy,
+        last_status=last.status if last is not None else None,
+        last_at=_when(last.time) if last is not None else None,
+        deployed_since=_when(min(deployed)) if deployed else None,
+        now=now,
+    )
+
+
+def _when(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _against_holder(

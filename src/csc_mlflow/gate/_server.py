@@ -363,16 +363,29 @@ def _health() -> Response:
     )
 
 
+def _monitoring_policy() -> Any:
+    """The server policy's ``monitoring`` section, if it can be read (charts only)."""
+    try:
+        return _policy().monitoring
+    except Exception:  # noqa: BLE001 - the page still shows the history without the bound
+        return None
+
+
 def _governance_page() -> Response:
     """Registered models with their governance status, aliases, reasons and gate history,
     linking to each run and its report; styled to sit beside MLflow's own pages."""
     from html import escape
 
     from csc_mlflow import _names as names
+    from csc_mlflow._registry import monitor_history
     from csc_mlflow._runs import RunWriter
     from csc_mlflow._stages import stage_label
+    from csc_mlflow.report._monitoring import history_svg
 
     store = _own_store()
+    policy = _monitoring_policy()
+    psi_max = policy.drift.psi_max if policy is not None else None
+    charts = []
     runs = RunWriter(store.client)
     prefix = os.environ.get(_PREFIX_ENV, "").rstrip("/")
     rows = []
@@ -403,6 +416,24 @@ def _governance_page() -> Response:
                 )
                 or "no gate decisions"
             )
+            batches = monitor_history(mv.tags)
+            monitoring = (
+                "<br>".join(
+                    f'<a href="{escape(prefix)}/#/experiments/{escape(e.experiment_id)}/runs/'
+                    f'{escape(e.run_id)}">'
+                    f"{escape(e.time[:10])}</a> {escape(e.status)}"
+                    f"{escape(' (outcomes)' if e.outcomes else '')}"
+                    + (f": {escape('; '.join(e.breaches)[:120])}" if e.breaches else "")
+                    for e in reversed(batches[-5:])
+                )
+                or "not monitored"
+            )
+            if batches:
+                charts.append(
+                    f"<section><h2>Monitoring: {escape(model.name)} version "
+                    f"{escape(str(mv.version))}</h2>{history_svg(batches, psi_max=psi_max)}"
+                    "</section>"
+                )
             aliases = ", ".join(sorted(aliases_of.get(str(mv.version), []))) or "none"
             stage = mv.current_stage if mv.current_stage and mv.current_stage != "None" else ""
             stage = ", ".join(x for x in (project_stage, stage and f"MLflow: {stage}") if x)
@@ -413,9 +444,9 @@ def _governance_page() -> Response:
                 f'<td><span class="s s-{escape(status)}">{escape(status.upper())}</span>'
                 f'<div class="why">{escape(reasons[:900])}</div></td>'
                 f"<td>{escape(aliases)}</td><td>{escape(stage)}</td>"
-                f"<td>{history}</td><td>{links}</td></tr>"
+                f"<td>{history}</td><td>{monitoring}</td><td>{links}</td></tr>"
             )
-    body = "".join(rows) or '<tr><td colspan="7">No registered models.</td></tr>'
+    body = "".join(rows) or '<tr><td colspan="8">No registered models.</td></tr>'
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<title>Governance - MLflow</title><style>"
@@ -435,8 +466,9 @@ def _governance_page() -> Response:
         '<table><thead><tr><th scope="col">Model</th><th scope="col">Version</th>'
         '<th scope="col">Governance status (the gate verifies the seal)</th>'
         '<th scope="col">Aliases</th><th scope="col">Stage (guidance; MLflow)</th>'
-        '<th scope="col">Gate history (latest 5)</th><th scope="col">Links</th></tr></thead>'
-        f"<tbody>{body}</tbody></table></main></body></html>"
+        '<th scope="col">Gate history (latest 5)</th><th scope="col">Monitoring (latest 5)</th>'
+        '<th scope="col">Links</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>{''.join(charts)}</main></body></html>"
     )
     return Response(html, mimetype="text/html")
 

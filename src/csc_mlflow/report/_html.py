@@ -19,8 +19,10 @@ from csc_mlflow._evidence import (
     EvidenceItem,
     FairnessPayload,
     GovernanceDecision,
+    MonitoringPayload,
     PerformancePayload,
     Reason,
+    ReferenceProfilePayload,
     TriagePayload,
     WorkbookPayload,
 )
@@ -28,6 +30,7 @@ from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
 from csc_mlflow.report._explainers import ThemeAccount, theme_accounts
 from csc_mlflow.report._facts import Lineage, ReportHeader
+from csc_mlflow.report._monitoring import monitoring_html
 from csc_mlflow.report._plain import (
     GLOSSARY,
     PlainSummary,
@@ -115,7 +118,12 @@ def render_report(
         _verdict(status, decision.reasons),
         '<nav aria-label="Sections"><ul><li><a href="#data-quality">Data quality</a></li>'
         '<li><a href="#fairness">Fairness</a></li><li><a href="#performance">Performance</a></li>'
-        '<li><a href="#ethics">Ethics</a></li>'
+        + (
+            '<li><a href="#monitoring">Monitoring</a></li>'
+            if any(i.kind in ("csc.reference_profile", "csc.monitoring") for i in items)
+            else ""
+        )
+        + '<li><a href="#ethics">Ethics</a></li>'
         '<li><a href="#lineage">Lineage</a></li></ul></nav>',
     ]
     ordered = sorted(items, key=lambda i: i.path)
@@ -125,6 +133,12 @@ def render_report(
     parts.append(_fairness([i.payload for i in ordered if isinstance(i.payload, FairnessPayload)]))
     parts.append(
         _performance([i.payload for i in ordered if isinstance(i.payload, PerformancePayload)])
+    )
+    parts.append(
+        monitoring_html(
+            [i.payload for i in ordered if isinstance(i.payload, ReferenceProfilePayload)],
+            [i.payload for i in ordered if isinstance(i.payload, MonitoringPayload)],
+        )
     )
     parts.append(
         _ethics(

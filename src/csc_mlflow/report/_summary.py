@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from csc_mlflow import _names as names
-from csc_mlflow._evidence import GovernanceDecision, LedgerEntry, Reason
+from csc_mlflow._evidence import GovernanceDecision, LedgerEntry, MonitorEntry, Reason
 from csc_mlflow._policy import Policy
-from csc_mlflow._registry import RegistryStore
+from csc_mlflow._registry import RegistryStore, monitor_history
 from csc_mlflow._runs import RunWriter
 from csc_mlflow._stages import stage_label
 from csc_mlflow._verify import get_status
 from csc_mlflow.report._facts import Lineage, ReportHeader
+from csc_mlflow.report._monitoring import history_markdown
 
 __all__ = [
     "describe_run_versions",
@@ -49,8 +50,10 @@ def version_summary(
     run: Any,
     plain: str | None = None,
     compared: Mapping[str, str] | None = None,
+    history: Sequence[MonitorEntry] = (),
 ) -> str:
-    """The governance summary of a model version, as markdown."""
+    """The governance summary of a model version, as markdown (with its monitoring history,
+    one line per batch, when it has been monitored)."""
     lines = [f"**Governance status: {status.upper()}**", ""]
     if run is not None and names.STAGE_TAG in run.data.tags:
         lines += [f"Stage: {stage_label(run.data.tags[names.STAGE_TAG])}", ""]
@@ -65,6 +68,7 @@ def version_summary(
             f"| {a} | {e.decision} | {e.time} | {e.actor} |" for a, e in sorted(latest.items())
         ]
         lines.append("")
+    lines += history_markdown(history)
     for alias, figures in sorted((compared or {}).items()):
         lines.append(f"Against the version holding {alias}, at the last check:")
         lines += [f"- {line}" for line in figures.splitlines()]
@@ -114,6 +118,7 @@ def describe_version(
             for key, value in (mv.tags or {}).items()
             if key.startswith(names.COMPARED_TAG_PREFIX)
         },
+        history=monitor_history(mv.tags),
     )
     store.tag_version(model, version, {names.STATUS_TAG: status}, read=mv)
     return store.write_summary(model, version, summary, read=mv)
