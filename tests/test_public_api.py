@@ -102,6 +102,7 @@ def test_datasets_surface() -> None:
         "SyntheticCIN",
         "SyntheticSSDA903",
         "make_cin_census",
+        "make_monitoring_batch",
         "make_ssda903",
     ]
 
