@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import csc_mlflow
-from csc_mlflow.datasets import make_ssda903
+from csc_mlflow.datasets import make_monitoring_batch, make_ssda903
 
 HERE = Path(__file__).resolve().parent
 FEATURES = ["n_episodes", "n_moves", "age_at_entry", "UASC"]
@@ -29,14 +29,35 @@ def step(text: str) -> None:
     print(text, flush=True)
 
 
+def monitor(model: LogisticRegression, version: int) -> None:
+    """Two months of live data scored by the model, each checked against the training data."""
+    step("5/5 monitoring two batches of live data against the training data's profile")
+    for month, shift in (("2026-10", 0.0), ("2026-11", 0.6)):
+        # November plants a changed placement pattern: 60% of foster placements moved to
+        # children's homes. Monitoring should catch it.
+        batch = make_monitoring_batch(2000, seed=int(month[-2:]), placement_shift=shift)
+        batch = batch.astype({column: float for column in FEATURES})
+        result = csc_mlflow.monitor(
+            f"{MODEL_NAME}/{version}",
+            batch,
+            model.predict(batch[FEATURES]),
+            policy=HERE / "governance.yaml",
+            batch_id=month,
+        )
+        breaches = [d.message for d in result.payload.drift if d.verdict == "drifted"]
+        print(f"  batch {month}: monitoring {result.status.upper()}")
+        for breach in breaches:
+            print(f"    - {breach}")
+
+
 def main() -> str:
-    step("1/4 synthetic SSDA903 return for 3,000 children (no real child's data)")
+    step("1/5 synthetic SSDA903 return for 3,000 children (no real child's data)")
     data = make_ssda903(3000, seed=7, collection_year="2024-25", disparity={"Black": 0.6})
     frame = data.modelling_frame().astype({column: float for column in FEATURES})
     train, test = train_test_split(frame, test_size=0.3, random_state=7)
 
     experiment = mlflow.set_experiment("csc-quickstart")
-    step("2/4 a governed run: Header and Episodes checked against the DfE rules as they are logged")
+    step("2/5 a governed run: Header and Episodes checked against the DfE rules as they are logged")
     with csc_mlflow.governed_run(HERE / "governance.yaml", run_name="quickstart") as run:
         # The statutory tables the model is built from: each is validated against its DfE
         # rules as it is logged (the policy names their suites).
@@ -47,7 +68,7 @@ def main() -> str:
             train[FEATURES + ["re_referral"]], name="train", targets="re_referral"
         )
         mlflow.log_input(dataset, context="training")
-        step("3/4 training, logging and registering the model")
+        step("3/5 training, logging and registering the model")
         model = LogisticRegression(max_iter=500).fit(train[FEATURES], train["re_referral"])
         mlflow.log_metric("test_accuracy", model.score(test[FEATURES], test["re_referral"]))
         # A signature describes the inputs; no input_example, whose rows would be children's
@@ -60,7 +81,7 @@ def main() -> str:
             signature=signature,
             pip_requirements=["scikit-learn", "pandas"],
         )
-        step("4/4 fairness across ethnicity, sex and age band, and performance; sealing")
+        step("4/5 fairness across ethnicity, sex and age band, and performance; sealing")
         # Fairness across the policy's sensitive features (ethnicity, sex, age band and
         # ethnicity by sex), on held-out children, attached to the run and the logged model.
         csc_mlflow.evaluate_fairness(
@@ -74,7 +95,13 @@ def main() -> str:
         csc_mlflow.evaluate_performance(
             test["re_referral"], model.predict(test[FEATURES]), model_id=info.model_id
         )
+        # What monitoring will compare live data with: the training data's profile (declared
+        # bins, counts of 1 to 5 never published) and each group's rates.
+        csc_mlflow.log_reference_profile(
+            train, model.predict(train[FEATURES]), train["re_referral"]
+        )
 
+    monitor(model, info.registered_model_version)
     status = csc_mlflow.get_status(run.info.run_id)
     print(f"run {run.info.run_id}: governance status {status.status.upper()}")
     for reason in status.decision.reasons if status.decision else ():

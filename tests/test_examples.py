@@ -80,6 +80,11 @@ def test_quickstart_registers_a_model_with_sealed_evidence(tmp_path: Path) -> No
     assert decision["status"] == status
     assert f"governance status {status.upper()}" in out
     assert "mlflow ui --backend-store-uri sqlite:///" in out
+    # After deployment: a stable month passes, a month with placements moved is caught.
+    assert "batch 2026-10: monitoring PASSED" in out
+    assert "batch 2026-11: monitoring FAILED" in out
+    assert "feature 'placement' has drifted from training" in out
+    assert "Monitoring: 2 batches" in client.get_model_version("re-referral-risk", "1").description
     if status != "passed":
         assert decision["reasons"], "a status that is not passed must say why"
 

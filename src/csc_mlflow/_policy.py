@@ -698,7 +698,8 @@ class Policy(_Model):
     def evidence_sha256(self) -> str:
         """Canonical SHA-256 of what judges a run's evidence: the policy without its promotion
         sections (``gate``, ``stages``, ``signing``), which the gate reads afresh at every
-        promotion. A run is sealed with this hash, so a new waiver clause or alias does not
+        promotion, and ``monitoring``, which judges live batches after deployment. A run is
+        sealed with this hash, so a new waiver clause, alias or monitoring section does not
         set aside evidence that was judged by the same rules."""
         return self._evidence_sha256
 

@@ -303,7 +303,11 @@ class RateChange(Record):
     reference: EstimateRecord
     batch: EstimateRecord
     change: EstimateRecord
-    verdict: Literal["meets", "breaches", "inconclusive", "withheld"]
+    verdict: Literal["meets", "breaches", "inconclusive", "withheld", "not_compared"]
+    """``withheld``: too few children in this batch to publish the rate (judged as the
+    policy's ``fairness.insufficient_evidence`` says); ``not_compared``: training recorded no
+    published rate for the group, so no batch can be compared (a warning: the gate judged the
+    group at promotion from the fairness record)."""
     message: str
 
 

@@ -182,6 +182,7 @@ def rate_changes(
                 change = _difference(then, now)
                 words = f"{_WORDS[metric]} for {feature.feature} {group.group}"
                 if change.value is None:
+                    verdict = "not_compared"
                     if old is None:
                         why = "the group was not in the training data"
                     elif old.metrics is not None and metric not in old.metrics:
@@ -189,8 +190,9 @@ def rate_changes(
                     elif then.value is None:
                         why = "too few children to publish the rate at training"
                     else:
+                        verdict = "withheld"
                         why = "too few children to publish the rate in this batch"
-                    verdict, message = "withheld", f"{words}: not compared ({why})"
+                    message = f"{words}: not compared ({why})"
                 else:
                     low, high = change.ci
                     assert low is not None

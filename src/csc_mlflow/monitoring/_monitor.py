@@ -121,12 +121,13 @@ def _status(payload_drift: Any, changes: Any, insufficient: str) -> tuple[str, t
     unsettled = [d.message for d in payload_drift if d.verdict == "inconclusive"]
     unsettled += [c.message for c in changes if c.verdict == "inconclusive"]
     withheld = [c.message for c in changes if c.verdict == "withheld"]
+    never = [c.message for c in changes if c.verdict == "not_compared"]
     if breaches:
-        return "failed", tuple(breaches + unsettled)
+        return "failed", tuple(breaches + unsettled + withheld)
     if unsettled or (withheld and insufficient == "block"):
         return "inconclusive", tuple(unsettled + withheld)
-    if withheld:
-        return "warnings", tuple(withheld)
+    if withheld or never:
+        return "warnings", tuple(withheld + never)
     return "passed", ()
 
 

@@ -23,7 +23,8 @@ _WORDS: Final = {
     "inconclusive": "INCONCLUSIVE",
     "meets": "within bound",
     "breaches": "BREACH",
-    "withheld": "not compared",
+    "withheld": "withheld in batch",
+    "not_compared": "not compared",
 }
 
 
