@@ -29,12 +29,13 @@ from csc_mlflow._decision import (
 from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
-from csc_mlflow._registry import RegistryStore, monitor_history
+from csc_mlflow._registry import RegistryStore
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._verify import RunGovernance, served_files, verify_run, verify_version
 from csc_mlflow.exceptions import CscMlflowError, EvidenceError
 from csc_mlflow.fairness import rejudge
+from csc_mlflow.gate._monitoring import last_monitoring, when
 
 __all__ = ["check", "check_with"]
 
@@ -187,12 +188,11 @@ def _monitoring(
     model_version: Any,
     today: date | None,
 ) -> list[Reason]:
-    """What the live data says of the version: its last monitoring run, and whether one is
-    overdue since it was first deployed (``monitoring.max_age_days``)."""
+    """What the live data says of the version: its last monitoring run (verified), and
+    whether one is overdue since it was first deployed (``monitoring.max_age_days``)."""
     if policy.monitoring is None:
         return []
-    history = monitor_history(model_version.tags)
-    last = history[-1] if history else None
+    last = last_monitoring(RunWriter(store.client), policy, model_name, version, model_version.tags)
     ledger = store.ledger(model_name, version, read=model_version)
     deployed = [
         e.time for e in ledger.entries if e.decision in ("passed", "waived") and e.via != "monitor"
@@ -202,18 +202,23 @@ def _monitoring(
         if today is not None
         else datetime.now(UTC)
     )
-    return monitoring_reasons(
+    reasons = monitoring_reasons(
         policy,
-        last_status=last.status if last is not None else None,
-        last_at=_when(last.time) if last is not None else None,
-        deployed_since=_when(min(deployed)) if deployed else None,
+        last_status=last.status,
+        last_at=last.at,
+        deployed_since=when(min(deployed)) if deployed else None,
         now=now,
     )
-
-
-def _when(stamp: str) -> datetime:
-    moment = datetime.fromisoformat(stamp)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if last.problem is not None:  # altered or misplaced evidence blocks, whatever on_breach
+        reasons.append(
+            Reason(
+                "monitoring.unverifiable",
+                "monitoring",
+                f"the last monitoring run ({last.run_id}) cannot be trusted: {last.problem}",
+                "failed",
+            )
+        )
+    return reasons
 
 
 def _against_holder(

@@ -177,7 +177,29 @@ def _guard_tag(body: dict[str, Any]) -> Response | None:
             f"{LEDGER_REFUSAL}: model-version tags under {names.GATE_TAG_PREFIX!r} are written "
             "by the server only; promote with 'csc-mlflow gate promote' or set the alias"
         )
+    if key == names.MONITOR_LAST_TAG and request.method == "POST":
+        g.csc_monitored = (_field(body, "name"), _field(body, "version"))
     return None
+
+
+def _act_on_monitoring(name: str, version: str) -> None:
+    """A batch was recorded on a version: act on it as the server's policy says, from the
+    monitoring run's verified seal (never from the tag the client wrote)."""
+    from csc_mlflow._runs import RunWriter
+    from csc_mlflow.gate._monitoring import act_on_breach, last_monitoring
+
+    store = _own_store()
+    policy = _policy()
+    if policy.monitoring is None:
+        return
+    tags = store.model_version(name, version).tags
+    last = last_monitoring(RunWriter(store.client), policy, name, version, tags)
+    status = last.status if last.problem is None else "unverifiable"
+    reasons = (last.problem,) if last.problem is not None else last.reasons
+    act_on_breach(
+        store, policy, name, version, last.run_id, status or "unverifiable", reasons, who=_actor()
+    )
+    _summarise(name, version)
 
 
 def _actor() -> str:
@@ -295,7 +317,15 @@ def _summarise(name: str, version: str) -> None:
 
 
 def _after(response: Response) -> Response:
-    """Judge an alias again once it is set; revert it, with a ledger entry, if it fails now."""
+    """Judge an alias again once it is set; revert it, with a ledger entry, if it fails now.
+    Act on a monitored batch once it is recorded on its version."""
+    monitored = g.pop("csc_monitored", None)
+    if monitored is not None and response.status_code == 200:
+        try:
+            with _hold([monitored[0]]):
+                _act_on_monitoring(*monitored)
+        except Exception:  # the gate still refuses the version: it verifies the run itself
+            _logger.exception("csc-mlflow: acting on monitoring of %s failed", monitored[0])
     done = g.pop("csc_set", None)
     if done is None or response.status_code != 200:
         return response

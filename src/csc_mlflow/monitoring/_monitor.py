@@ -14,12 +14,10 @@ from csc_mlflow import _names as names
 from csc_mlflow._evidence import (
     MonitorEntry,
     MonitoringPayload,
-    Reason,
     ReferenceProfilePayload,
     envelope,
     utc_now,
 )
-from csc_mlflow._gate_decision import GateDecision
 from csc_mlflow._hooks._capture import governed_run
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore, monitor_history
@@ -28,6 +26,8 @@ from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._sealing import last_decision
 from csc_mlflow._verify import verify_run
 from csc_mlflow.exceptions import DataError, EvidenceError, TrackingServerError, UsageError
+from csc_mlflow.gate._monitoring import act_on_breach, actions_recorded
+from csc_mlflow.gate._promote import server_keeps_ledger
 from csc_mlflow.monitoring._compare import compare_features, rate_changes
 from csc_mlflow.monitoring._profile import (
     binned_features,
@@ -217,7 +217,11 @@ def monitor(
     entry = _entry(store, name, version, run_id, body, run_status)
     entry = entry.model_copy(update={"experiment_id": experiment_id})
     store.record_monitoring(name, version, entry)
-    actions = _act(store, resolved, name, version, run_id, run_status, run_reasons)
+    if server_keeps_ledger(writer.tracking_uri):
+        # The server acts when the batch is recorded (only it writes the ledger).
+        actions = actions_recorded(store, name, version, run_id)
+    else:
+        actions = act_on_breach(store, resolved, name, version, run_id, run_status, run_reasons)
     _describe(store, name, version)
     return MonitoringResult(
         run_id=run_id,
@@ -378,66 +382,6 @@ def _entry(
             ]
         ),
     )
-
-
-def _act(
-    store: RegistryStore,
-    policy: Policy,
-    model: str,
-    version: str,
-    run_id: str,
-    status: str,
-    reasons: tuple[str, ...],
-) -> tuple[str, ...]:
-    """The policy's consequence of a batch that did not pass, for each alias on the version,
-    recorded in its ledger."""
-    if status == "passed":
-        return ()
-    settings = monitoring_settings(policy)
-    aliases = sorted(
-        alias
-        for alias, held in store.client.get_registered_model(model).aliases.items()
-        if str(held) == version
-    )
-    actions = []
-    for alias in aliases:
-        if settings.on_breach == "remove_alias" and store.alias_version(model, alias) == version:
-            store.delete_alias(model, alias)
-            done, outcome = "removed", "failed"
-        elif settings.on_breach == "block":
-            done, outcome = "blocked", "failed"
-        else:
-            done, outcome = "warned", "warning"
-        why = Reason(
-            "monitoring.breach",
-            "monitoring",
-            f"monitoring run {run_id} is {status}: " + ("; ".join(reasons[:3]) or "see its report"),
-            outcome,  # type: ignore[arg-type]
-        )
-        what = Reason(
-            f"monitoring.{done}",
-            "monitoring",
-            {
-                "removed": f"alias {alias!r} was removed from version {version} (on_breach: "
-                "remove_alias)",
-                "blocked": f"the gate refuses version {version} for {alias!r} until a "
-                "monitoring run passes (on_breach: block)",
-                "warned": f"alias {alias!r} stays on version {version} (on_breach: warn)",
-            }[done],
-            outcome,  # type: ignore[arg-type]
-        )
-        decision = GateDecision(
-            model=model,
-            version=version,
-            alias=alias,
-            decision="passed" if done == "warned" else "blocked",
-            reasons=(why, what),
-            run_id=run_id,
-            policy_sha256=policy.sha256,
-        )
-        store.append(decision, via="monitor")
-        actions.append(f"{alias}: {done}")
-    return tuple(actions)
 
 
 def _describe(store: RegistryStore, model: str, version: str) -> None:
