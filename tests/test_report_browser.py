@@ -261,3 +261,38 @@ def test_the_quickstarts_report_opens_with_a_screen_for_the_accountable_officer(
             assert box["y"] + box["height"] <= 800, f"{words!r} is below the first screen"
         page.screenshot(path=str(shots / "report-first-page.png"))
     assert (shots / "report-first-page.png").stat().st_size > 10_000
+
+
+def test_the_monitoring_history_shows_on_the_version_and_governance_pages(
+    tmp_path: Path,
+) -> None:
+    """The quickstart against a governance server: its two monitored months appear in the
+    version's description (one line per batch) and as charts on /csc/governance."""
+    policy = REPO / "examples" / "governance.yaml"
+    server = MlflowServer(
+        tmp_path / "server", app_name="csc-governance", env={"CSC_MLFLOW_POLICY": str(policy)}
+    )
+    shots = REPO / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    try:
+        printed = run_quickstart(tmp_path, server.url)
+        assert "batch 2026-11: monitoring FAILED" in printed
+        with chromium_page(1400, 1000) as page:
+            page.goto(f"{server.url}/#/models/re-referral-risk/versions/1")
+            page.get_by_text("Monitoring: 2 batches").first.wait_for(timeout=60_000)
+            history = page.locator("tr", has_text="2026-11").first
+            assert "failed" in history.inner_text()
+            page.screenshot(path=str(shots / "version-monitoring.png"), full_page=True)
+            page.goto(f"{server.url}/csc/governance")
+            chart = page.locator('svg[aria-label="Largest drift (PSI) per batch"]').first
+            chart.wait_for(timeout=30_000)
+            assert chart.is_visible()
+            assert "bound 0.2" in chart.text_content()
+            row = page.locator("tr", has_text="re-referral-risk").first
+            assert "failed" in row.inner_text()
+            chart.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "governance-monitoring.png"))
+    finally:
+        server.stop()
+    for name in ("version-monitoring", "governance-monitoring"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000

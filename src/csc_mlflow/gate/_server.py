@@ -451,7 +451,7 @@ def _governance_page() -> Response:
                 "<br>".join(
                     f'<a href="{escape(prefix)}/#/experiments/{escape(e.experiment_id)}/runs/'
                     f'{escape(e.run_id)}">'
-                    f"{escape(e.time[:10])}</a> {escape(e.status)}"
+                    f"{escape(e.batch[:24])}</a> ({escape(e.time[:10])}) {escape(e.status)}"
                     f"{escape(' (outcomes)' if e.outcomes else '')}"
                     + (f": {escape('; '.join(e.breaches)[:120])}" if e.breaches else "")
                     for e in reversed(batches[-5:])
@@ -489,7 +489,8 @@ def _governance_page() -> Response:
         "padding:6px 8px;text-align:left;vertical-align:top}th{color:#5f7281;font-weight:600}"
         "a{color:#2272b4}.s{border-radius:4px;padding:1px 6px;color:#fff;font-weight:600;"
         "background:#5f7281}.s-passed{background:#277c43}.s-failed{background:#c82d4c}"
-        ".why{color:#5f7281;margin-top:2px;max-width:48em;white-space:pre-line}</style></head><body>"
+        ".why{color:#5f7281;margin-top:2px;max-width:48em;white-space:pre-line}"
+        "svg{vertical-align:top;margin:0 16px 8px 0}</style></head><body>"
         f'<header><a href="{escape(prefix)}/">&larr; MLflow</a><span>CSC governance</span>'
         f'<a href="{escape(prefix)}/#/models">Models</a></header><main>'
         "<h1>Registered models: governance</h1>"

@@ -163,7 +163,7 @@ def history_svg(entries: Sequence[MonitorEntry], *, psi_max: float | None = None
     group's selection rate per batch."""
     if not entries:
         return ""
-    width, height, left, top, plot_w, plot_h = 560, 170, 48, 26, 480, 110
+    width, height, left, top, plot_w, plot_h = 560, 184, 48, 26, 460, 110
     n = len(entries)
 
     def x(i: int) -> float:
@@ -175,9 +175,12 @@ def history_svg(entries: Sequence[MonitorEntry], *, psi_max: float | None = None
     def chart(
         title: str, series: dict[str, list[float | None]], ceiling: float, bound: float | None
     ) -> str:
+        legend = sorted(series) if len(series) > 1 else []
+        rows = (len(legend) + 2) // 3
+        full = height + 16 * rows
         parts = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{full}" '
+            f'viewBox="0 0 {width} {full}" role="img" aria-label="{escape(title)}" '
             'font-family="sans-serif" font-size="11">',
             f"<title>{escape(title)}</title>",
             f'<text x="4" y="14" font-weight="bold">{escape(title)}</text>',
@@ -197,26 +200,32 @@ def history_svg(entries: Sequence[MonitorEntry], *, psi_max: float | None = None
                 f'<text x="{left + plot_w - 4}" y="{y(bound) - 3:.1f}" text-anchor="end" '
                 f'fill="#d4351c">bound {bound:g}</text>'
             )
-        colours = ("#1d4f91", "#00703c", "#912b88", "#f47738", "#505a5f", "#28a197")
-        for k, (name, values) in enumerate(sorted(series.items())):
+        colours = ("#1d4f91", "#00703c", "#912b88", "#f47738", "#505a5f", "#28a197", "#d4351c")
+        for k, name in enumerate(sorted(series)):
             colour = colours[k % len(colours)]
-            points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
+            points = [(x(i), y(v)) for i, v in enumerate(series[name]) if v is not None]
             if len(points) > 1:
                 path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}"/>')
             parts += [
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>' for px, py in points
             ]
-            if points and len(series) > 1:
-                px, py = points[-1]
-                parts.append(
-                    f'<text x="{min(px + 5, width - 60):.1f}" y="{py + 4:.1f}" fill="{colour}">'
-                    f"{escape(name)}</text>"
-                )
+        for k, name in enumerate(legend):  # a key below the plot, three to a row
+            colour = colours[k % len(colours)]
+            lx, ly = 8 + (k % 3) * (width // 3), height + 4 + 16 * (k // 3)
+            parts.append(
+                f'<rect x="{lx}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
+                f'<text x="{lx + 14}" y="{ly + 1}">{escape(name[:34])}</text>'
+            )
         for i, entry in enumerate(entries):
+            label = entry.batch[:12] + (" (outcomes)" if entry.outcomes else "")
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
             if entry.status != "passed":
                 parts.append(
-                    f'<text x="{x(i):.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
+                    f'<text x="{x(i):.1f}" y="{top + plot_h + 27}" text-anchor="middle" '
                     f'fill="#d4351c">{escape(entry.status)}</text>'
                 )
         parts.append("</svg>")
