@@ -510,3 +510,58 @@ def test_monitoring_history_charts_have_no_script(deployed: tuple[Any, Path]) ->
     assert "bound 0.2" in svg
     assert "ethnicity/Black" in svg
     assert "failed" in svg
+
+
+def test_cli_scores_a_batch_file_with_the_registered_model_and_checks_its_data_quality(
+    tracking: str, tmp_path: Path
+) -> None:
+    from mlflow.models import infer_signature
+
+    policy = write_policy(
+        tmp_path,
+        extra="datasets: {header: {suite: ssda903/header@2024-25, required: false}}\n",
+    )
+    text = policy.read_text().replace("monitoring:\n", "monitoring:\n  dataset: header\n", 1)
+    policy.write_text(text)
+    frame = make_ssda903(4000, seed=7).modelling_frame()
+    with csc_mlflow.governed_run(policy):
+        model = LogisticRegression(max_iter=500).fit(frame[FEATURES], frame["re_referral"])
+        predicted = model.predict(frame[FEATURES])
+        csc_mlflow.log_reference_profile(frame, predicted, frame["re_referral"])
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            registered_model_name=MODEL,
+            pip_requirements=["scikit-learn"],
+            signature=infer_signature(frame[FEATURES], predicted),
+        )
+    batch = make_monitoring_batch(3000, seed=109)
+    batch["DOB"] = batch["DOB"].dt.strftime("%d/%m/%Y")  # as a DfE return writes dates
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "monitor",
+            str(tmp_path / "batch.csv"),
+            "--model",
+            f"{MODEL}/1",
+            "--policy",
+            str(policy),
+            "--batch-id",
+            "2026-12",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "passed"
+    status = csc_mlflow.get_status(report["run_id"])
+    kinds = {e.kind for e in status.manifest.items}
+    assert {"csc.data_quality", "csc.monitoring"} <= kinds
+    expected = csc_mlflow.monitor(
+        f"{MODEL}/1",
+        batch.assign(DOB=pd.to_datetime(batch["DOB"], dayfirst=True)),
+        model.predict(batch[FEATURES]),
+        policy=policy,
+    )
+    assert [d["psi"] for d in report["drift"]] == [d.psi for d in expected.payload.drift]

@@ -87,3 +87,42 @@ def test_monitoring_batches_plant_exactly_what_they_say() -> None:
     for bad in ({"cin_mix": {"Z9": 1.0}}, {"placement_shift": 1.5}, {"group_shift": {"Green": 1}}):
         with pytest.raises(UsageError):
             make_monitoring_batch(100, **bad)
+
+
+def test_the_disclosure_attacker_finds_what_a_careless_record_would_give_away() -> None:
+    from .disclosure_audit import monitoring_recoveries
+
+    profile = {
+        "count": 40,
+        "suppress_counts_up_to": 5,
+        "features": [
+            {
+                "feature": "cin",
+                "bins": [{"labels": ["N1"], "count": 37}, {"labels": ["N2"], "count": 3}],
+            }
+        ],
+        "groups": [],
+    }
+    assert monitoring_recoveries("csc.reference_profile", profile) == ["cin/('N2',): 3"]
+    hidden = {
+        "count": 22,
+        "drift": [
+            {"feature": "prediction", "bins": [[["Not flagged"], 30, 11], [["Flagged"], 10, 11]]}
+        ],
+        "groups": [
+            {
+                "feature": "sex",
+                "groups": [
+                    {
+                        "group": "Male",
+                        "count": 18,
+                        "metrics": {"selection_rate": {"value": 9 / 18}},
+                    },
+                    {"group": "Female", "count": "c", "metrics": None},
+                    {"group": "Other", "count": "c", "metrics": None},
+                ],
+            }
+        ],
+    }
+    found = monitoring_recoveries("csc.monitoring", hidden)
+    assert any("hidden" in f for f in found), found

@@ -13,11 +13,23 @@ from csc_mlflow._cli._store import existing_store
 __all__ = ["monitor"]
 
 
-def _read(path: str) -> Any:
+def _read(path: str, policy_path: str | None) -> Any:
+    """The batch as the suite of ``monitoring.dataset`` reads it (its date columns parsed,
+    codes kept as text), or as pandas reads a CSV when the policy names no suite."""
     import pandas as pd
 
+    from csc_mlflow._resolve import resolve_policy
     from csc_mlflow.exceptions import DataError
 
+    policy = resolve_policy(policy_path)
+    dataset = policy.monitoring.dataset if policy.monitoring is not None else None
+    if dataset is not None:
+        from csc_mlflow.quality._csv import read_csv
+        from csc_mlflow.quality._suite import load_suite
+
+        base = policy.source.parent if policy.source is not None else None
+        suite = load_suite(policy.datasets[dataset].suite, base=base)
+        return read_csv(path, suite.columns)[0]
     try:
         return pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -25,6 +37,8 @@ def _read(path: str) -> Any:
 
 
 def _column(frame: Any, name: str, option: str, path: str) -> Any:
+    import pandas as pd
+
     from csc_mlflow.exceptions import DataError
 
     if name not in frame.columns:
@@ -33,7 +47,14 @@ def _column(frame: Any, name: str, option: str, path: str) -> Any:
             f"{', '.join(map(str, frame.columns[:20]))}",
             path=path,
         )
-    return frame[name].to_numpy()
+    values = pd.to_numeric(frame[name], errors="coerce")
+    if values.isna().any():
+        raise DataError(
+            f"{path}: column {name!r} ({option}) holds values that are not 0 or 1",
+            path=path,
+            column=name,
+        )
+    return values.to_numpy()
 
 
 def _score(model: str, frame: Any, tracking_uri: str | None) -> Any:
@@ -55,7 +76,10 @@ def _score(model: str, frame: Any, tracking_uri: str | None) -> Any:
             "predictions with --predictions COLUMN",
             key="predictions",
         )
-    return (loaded.predict(frame[columns]) > 0.5).astype(int)
+    import pandas as pd
+
+    inputs = frame[columns].apply(pd.to_numeric, errors="coerce")
+    return (loaded.predict(inputs) > 0.5).astype(int)
 
 
 @click.command()
@@ -86,7 +110,7 @@ def monitor(
     from csc_mlflow.monitoring import monitor as run_monitor
 
     tracking_uri = existing_store(tracking_uri)
-    frame = _read(batch)
+    frame = _read(batch, policy_path)
     predicted = (
         _column(frame, predictions, "--predictions", batch)
         if predictions
