@@ -48,7 +48,7 @@ fairness:
   insufficient_evidence: warn
   required: false
 monitoring:
-  dataset: header
+  data_quality: header
   features:
     cin: {column: cin, values: [N1, N2, N3, N4, N5, N6, N7, N8]}
     placement: {column: place_latest, values: [U1, U2, U3, U4, U5, U6, K2, R1, P1, A5, A6]}

@@ -439,7 +439,7 @@ def test_unknown_models_and_missing_sections_are_named(
         ("features: {age: {column: age, bins: [5, 1]}}", "strictly increasing"),
         ("features: {eth: {column: ETHNIC, values: [WBRI]}}", "the sensitive feature 'ethnicity'"),
         ("features: {c: {column: cin, grouping: dfe_age_band}}", "expected one of"),
-        ("dataset: nope", "monitoring.dataset names 'nope'"),
+        ("data_quality: nope", "monitoring.data_quality names 'nope'"),
         ("on_breach: delete", "on_breach"),
     ],
 )
@@ -521,7 +521,7 @@ def test_cli_scores_a_batch_file_with_the_registered_model_and_checks_its_data_q
         tmp_path,
         extra="datasets: {header: {suite: ssda903/header@2024-25, required: false}}\n",
     )
-    text = policy.read_text().replace("monitoring:\n", "monitoring:\n  dataset: header\n", 1)
+    text = policy.read_text().replace("monitoring:\n", "monitoring:\n  data_quality: header\n", 1)
     policy.write_text(text)
     frame = make_ssda903(4000, seed=7).modelling_frame()
     with csc_mlflow.governed_run(policy):

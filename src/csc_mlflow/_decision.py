@@ -52,11 +52,11 @@ def requirements_for(
     For a run: every required dataset's data quality, fairness when the policy configures it
     as required, and each ethics file the policy names. For a monitoring run
     (``purpose="monitoring"``): the monitoring record, and the batch's data quality when
-    ``monitoring.dataset`` names a suite. For an alias: ``gate.<alias>.require`` with
+    ``monitoring.data_quality`` names a dataset. For an alias: ``gate.<alias>.require`` with
     ``data_quality`` expanded to every dataset the policy names.
     """
     if alias is None and purpose == "monitoring":
-        dataset = policy.monitoring.dataset if policy.monitoring is not None else None
+        dataset = policy.monitoring.data_quality if policy.monitoring is not None else None
         return (*((f"data_quality.{dataset}",) if dataset else ()), "monitoring")
     if alias is None:
         wanted: list[str] = [

@@ -524,7 +524,7 @@ class MonitoringPolicy(_Model):
     one monitoring run per batch of live data, judged here and acted on by the gate."""
 
     features: dict[NonEmptyStr, MonitoredFeature] = Field(default_factory=dict)
-    dataset: NonEmptyStr | None = None
+    data_quality: NonEmptyStr | None = None
     """The dataset (under ``datasets``) whose suite checks each batch's data quality, judged
     as that dataset's ``block_on`` says."""
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
@@ -661,11 +661,11 @@ class Policy(_Model):
 
     @model_validator(mode="after")
     def _monitoring_dataset(self) -> Policy:
-        wanted = self.monitoring.dataset if self.monitoring is not None else None
+        wanted = self.monitoring.data_quality if self.monitoring is not None else None
         if wanted is not None and wanted not in self.datasets:
             known = ", ".join(sorted(self.datasets)) or "none"
             raise ValueError(
-                f"monitoring.dataset names {wanted!r}, which is not a dataset under "
+                f"monitoring.data_quality names {wanted!r}, which is not a dataset under "
                 f"'datasets' (known: {known}); its suite checks each batch"
             )
         return self

@@ -14,7 +14,7 @@ __all__ = ["monitor"]
 
 
 def _read(path: str, policy_path: str | None) -> Any:
-    """The batch as the suite of ``monitoring.dataset`` reads it (its date columns parsed,
+    """The batch as the suite of ``monitoring.data_quality`` reads it (its date columns parsed,
     codes kept as text), or as pandas reads a CSV when the policy names no suite."""
     import pandas as pd
 
@@ -22,7 +22,7 @@ def _read(path: str, policy_path: str | None) -> Any:
     from csc_mlflow.exceptions import DataError
 
     policy = resolve_policy(policy_path)
-    dataset = policy.monitoring.dataset if policy.monitoring is not None else None
+    dataset = policy.monitoring.data_quality if policy.monitoring is not None else None
     if dataset is not None:
         from csc_mlflow.quality._csv import read_csv
         from csc_mlflow.quality._suite import load_suite

@@ -145,12 +145,13 @@ def monitor(
     """Monitor one batch of live data scored by a registered model version.
 
     Starts a monitoring run (experiment ``<model> monitoring``) linked to the version both
-    ways, which holds the batch's data quality (the suite of ``monitoring.dataset``), the
-    drift of each monitored feature and of the predictions from the version's reference
-    profile (population stability index, chi-square test with Holm's correction), and each
-    sensitive group's selection rate against training (with ``outcomes``, also its error
-    rates). The run is sealed like any governed run; the batch is recorded on the version;
-    a breach is acted on as ``monitoring.on_breach`` says (and written in the ledger).
+    ways, which holds the batch's data quality (the suite of the dataset
+    ``monitoring.data_quality`` names), the drift of each monitored feature and of the
+    predictions from the version's reference profile (population stability index, chi-square
+    test with Holm's correction), and each sensitive group's selection rate against training
+    (with ``outcomes``, also its error rates). The run is sealed like any governed run; the
+    batch is recorded on the version; a breach is acted on as ``monitoring.on_breach`` says
+    (and written in the ledger).
 
     Parameters
     ----------
@@ -332,10 +333,10 @@ def _log_run(
             nested=mlflow.active_run() is not None,
         ) as run:
             run_id = str(run.info.run_id)
-            if settings.dataset:
+            if settings.data_quality:
                 from csc_mlflow.quality import validate_data
 
-                validate_data(frame, name=settings.dataset, policy=policy, run_id=run_id)
+                validate_data(frame, name=settings.data_quality, policy=policy, run_id=run_id)
             record = envelope(
                 "csc.monitoring", body, run_id=run_id, policy_sha256=policy.evidence_sha256
             )
