@@ -28,6 +28,8 @@ class MlflowServer:
         app_name: str | None = None,
         env: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
+        backend_store_uri: str | None = None,
+        workers: int = 2,
     ) -> None:
         self.root = root
         self.port = free_port()
@@ -39,7 +41,7 @@ class MlflowServer:
             "mlflow",
             "server",
             "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
+            backend_store_uri or f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination",
             str(root / "artifacts"),
             "--host",
@@ -47,7 +49,7 @@ class MlflowServer:
             "--port",
             str(self.port),
             "--workers",
-            "2",
+            str(workers),
         ]
         if app_name:
             command += ["--app-name", app_name]

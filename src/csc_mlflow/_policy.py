@@ -380,6 +380,9 @@ class AliasRequirements(_Model):
     stage: NonEmptyStr | None = None
     """The guidance stage a model's run must have reached for this alias (its requirements,
     and every earlier stage's, then apply)."""
+    promoters: tuple[Role, ...] = ()
+    """Roles whose members may move this alias (``roles`` names them), checked against the
+    user the server authenticated; empty: anyone MLflow's permissions let set it."""
     regression: dict[NonEmptyStr, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict
     )
@@ -551,7 +554,7 @@ class MonitoringPolicy(_Model):
         return value
 
 
-PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage", "monitoring"})
+PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage", "monitoring", "roles"})
 """The policy's sections outside the hash that seals evidence: what the gate reads afresh at
 each promotion, ``stage``, the default for new runs (each run seals its own stage), and
 ``monitoring``, which may be added or tuned after a model is deployed without setting aside
@@ -583,6 +586,10 @@ class Policy(_Model):
     """The project's stage in the guidance's process: the stage of new runs unless a run
     names its own (``governed_run(stage=...)`` or the ``csc.stage`` tag)."""
     monitoring: MonitoringPolicy | None = None
+    roles: dict[Role, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
+    """Who holds each role: MLflow usernames (``accountable_officer: [a.officer]``). With the
+    server's authentication on, promotion (``gate.<alias>.promoters``) and waivers are
+    checked against the user MLflow authenticated."""
     stage_requirements: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
     """What each stage requires (``ethics_triage: [ethics.triage]``): a run at a stage must
     hold the evidence of that stage and of every stage before it."""
@@ -702,6 +709,10 @@ class Policy(_Model):
         sealed with this hash, so a new waiver clause, alias or monitoring section does not
         set aside evidence that was judged by the same rules."""
         return self._evidence_sha256
+
+    def roles_of(self, user: str) -> tuple[str, ...]:
+        """The roles ``roles`` gives ``user`` (an MLflow username)."""
+        return tuple(role for role, users in self.roles.items() if user in users)
 
     def snapshot(self) -> bytes:
         """The policy's content as canonical JSON, sealed on each run it governs."""

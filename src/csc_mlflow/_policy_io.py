@@ -96,6 +96,12 @@ def find_policy_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     """
     if path is not None:
         given = Path(path).expanduser()
+        if given.is_dir():
+            raise PolicyNotFoundError(
+                f"{given} is a folder of policies, one per registered model (<model>.yaml): "
+                "a run names its own policy file; the gate and the server pick each model's",
+                path=given,
+            )
         if not given.is_file():
             raise PolicyNotFoundError(
                 f"{given}: policy file not found. Check the path, or run "
@@ -106,6 +112,13 @@ def find_policy_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     from_env = os.environ.get(POLICY_ENV)
     if from_env:
         env_path = Path(from_env).expanduser()
+        if env_path.is_dir():
+            raise PolicyNotFoundError(
+                f"{env_path} ({POLICY_ENV}) is a folder of policies, one per registered model: "
+                "a run names its own policy file (governed_run('model.yaml')); the gate and "
+                "the server pick each model's",
+                path=env_path,
+            )
         if not env_path.is_file():
             raise PolicyNotFoundError(
                 f"{env_path}: policy file not found ({POLICY_ENV} points here). "

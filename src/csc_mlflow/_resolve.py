@@ -15,7 +15,18 @@ from csc_mlflow._policy import Policy
 from csc_mlflow._policy_io import POLICY_ENV, POLICY_FILENAME, find_policy_file, load_policy
 from csc_mlflow._state import STATE
 
-__all__ = ["active_policy", "cached_policy", "clear_policy_cache", "governing", "resolve_policy"]
+__all__ = [
+    "DEFAULT_MODEL_POLICY",
+    "active_policy",
+    "cached_policy",
+    "clear_policy_cache",
+    "governing",
+    "policy_for_model",
+    "resolve_policy",
+]
+
+DEFAULT_MODEL_POLICY = "default.yaml"
+"""In a folder of policies, the one for models without a file of their own (if present)."""
 
 _cache: dict[Path, tuple[tuple[int, int], Policy]] = {}
 
@@ -59,6 +70,38 @@ def resolve_policy(policy: Policy | str | os.PathLike[str] | None = None) -> Pol
         return load_policy(policy)
     found = active_policy()
     return found if found is not None else load_policy()
+
+
+def policy_for_model(model: str, policy: Policy | str | os.PathLike[str] | None = None) -> Policy:
+    """The policy that judges registered model ``model``.
+
+    ``policy`` (else ``$CSC_MLFLOW_POLICY``) may name a folder of policies, one per model:
+    ``<folder>/<model>.yaml`` (or ``.yml``), else ``<folder>/default.yaml``; a model with
+    neither is refused, never judged by another model's rules. Anything else resolves as
+    :func:`resolve_policy` does.
+    """
+    from csc_mlflow.exceptions import PolicyNotFoundError
+
+    source = policy if policy is not None else os.environ.get(POLICY_ENV) or None
+    if isinstance(source, Policy) or source is None:
+        return resolve_policy(source)
+    folder = Path(source).expanduser()
+    if not folder.is_dir():
+        return resolve_policy(source)
+    if "/" in model or "\\" in model or model in ("", ".", ".."):
+        raise PolicyNotFoundError(
+            f"model name {model!r} cannot name a policy file in {folder}", path=folder
+        )
+    for candidate in (f"{model}.yaml", f"{model}.yml", DEFAULT_MODEL_POLICY):
+        path = folder / candidate
+        if path.is_file():
+            return cached_policy(path)
+    raise PolicyNotFoundError(
+        f"no policy for model {model!r} in {folder}: add {folder / (model + '.yaml')} (or "
+        f"{DEFAULT_MODEL_POLICY} for every model without its own); nothing is judged by "
+        "another model's policy",
+        path=folder,
+    )
 
 
 def cached_policy(path: Path) -> Policy:

@@ -19,7 +19,7 @@ from csc_mlflow._evidence import Reason
 from csc_mlflow._gate_decision import GateDecision
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore
-from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._resolve import policy_for_model
 from csc_mlflow._runs import first_line
 from csc_mlflow.exceptions import TrackingServerError
 from csc_mlflow.gate._check import check_with
@@ -86,13 +86,16 @@ def audit(
             "the name (names are case-sensitive)",
             key=model_name,
         )
-    resolved = resolve_policy(policy)
+    # Each model by its own policy (a folder of policies), read before anything is removed.
+    resolved = {n: policy_for_model(n, policy) for n in names}
     today = today or date.today()
     aliased = [(n, dict(store.client.get_registered_model(n).aliases)) for n in names]
     findings = []
     for name, aliases in aliased:
         for alias, version in sorted(aliases.items()):
-            findings.append(_audit_one(store, resolved, name, alias, str(version), today, actor))
+            findings.append(
+                _audit_one(store, resolved[name], name, alias, str(version), today, actor)
+            )
     return tuple(findings)
 
 

@@ -30,7 +30,7 @@ from csc_mlflow._evidence import FairnessPayload, Reason
 from csc_mlflow._gate_decision import GateDecision, blocked
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore
-from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._resolve import policy_for_model
 from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._verify import RunGovernance, served_files, verify_run, verify_version
 from csc_mlflow.exceptions import CscMlflowError, EvidenceError
@@ -99,7 +99,7 @@ def _check(
     today: date | None,
 ) -> GateDecision:
     try:
-        resolved = resolve_policy(policy)
+        resolved = policy_for_model(model_name, policy)
     except CscMlflowError as exc:
         return blocked(model_name, version, alias, "gate.policy", str(exc))
     try:

@@ -6,7 +6,7 @@ import os
 
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import GateHistory, RegistryStore
-from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._resolve import policy_for_model
 from csc_mlflow._runs import first_line
 from csc_mlflow.exceptions import CscMlflowError, TrackingServerError
 from csc_mlflow.gate._waivers import ledger_key
@@ -34,7 +34,7 @@ def history(
     """
     store = RegistryStore(tracking_uri=tracking_uri)
     try:
-        key = ledger_key(resolve_policy(policy))
+        key = ledger_key(policy_for_model(model_name, policy))
     except CscMlflowError:
         if policy is not None:
             raise  # a policy named but unreadable is an error, never a quiet unsigned read

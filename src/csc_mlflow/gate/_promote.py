@@ -8,6 +8,7 @@ the client records the decision itself, signed when the policy names a public ke
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -21,7 +22,7 @@ from csc_mlflow._gate_decision import GateDecision, apply_waiver
 from csc_mlflow._hooks._headers import CLIENT_BLOCKED_HEADER, WAIVER_HEADER, sending_headers
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore
-from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._resolve import policy_for_model
 from csc_mlflow._runs import first_line
 from csc_mlflow._signing import KEY_ENV
 from csc_mlflow.exceptions import PromotionBlocked
@@ -38,7 +39,12 @@ def server_keeps_ledger(tracking_uri: str) -> bool:
         return False
     try:
         url = tracking_uri.rstrip("/") + "/csc/health"
-        with urllib.request.urlopen(url, timeout=10) as response:
+        asking = urllib.request.Request(url)
+        user, password = (os.environ.get(f"MLFLOW_TRACKING_{k}") for k in ("USERNAME", "PASSWORD"))
+        if user and password:  # a server with MLflow's authentication asks who is asking
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            asking.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(asking, timeout=10) as response:
             return bool(json.loads(response.read()).get("ok"))
     except Exception:  # noqa: BLE001 - anything else is a plain server
         return False
@@ -67,7 +73,7 @@ def promote(
     decision = check_with(store, model_name, str(version), alias, policy=policy, today=today)
     resolved: Policy | None = None
     try:
-        resolved = resolve_policy(policy)
+        resolved = policy_for_model(model_name, policy)
     except Exception:  # noqa: BLE001 - the check already blocked on an unreadable policy
         resolved = None
     if not decision.passed and waiver is not None and resolved is not None:

@@ -33,6 +33,8 @@ from typing import Any, Final
 from flask import Response, g, request
 from mlflow.server import app as flask_app
 
+from csc_mlflow.exceptions import CscMlflowError
+
 _logger = logging.getLogger("csc_mlflow")
 
 _GUARDED: Final = re.compile(
@@ -78,10 +80,12 @@ def _own_store() -> Any:
     return _store
 
 
-def _policy() -> Any:
-    from csc_mlflow._resolve import resolve_policy
+def _policy(model: str) -> Any:
+    """The policy that judges ``model``: ``$CSC_MLFLOW_POLICY``, or, when that names a folder
+    of policies, the model's own (``<model>.yaml``, else ``default.yaml``; else refused)."""
+    from csc_mlflow._resolve import policy_for_model
 
-    return resolve_policy(None)
+    return policy_for_model(model)
 
 
 # --- locks -----------------------------------------------------------------------------------
@@ -161,6 +165,8 @@ def _before() -> Response | None:
         return None
     except _BadRequest as exc:
         return _reply(400, "INVALID_PARAMETER_VALUE", f"csc-governance: {exc}")
+    except CscMlflowError as exc:  # a policy the server cannot find or read: refused, said
+        return _refuse(f"csc-governance could not judge the request: {exc}; nothing changed")
     except Exception as exc:  # the gate fails closed, and never with a 500
         _logger.exception("csc-mlflow: the server gate failed")
         return _refuse(
@@ -189,7 +195,7 @@ def _act_on_monitoring(name: str, version: str) -> None:
     from csc_mlflow.gate._monitoring import act_on_breach, last_monitoring
 
     store = _own_store()
-    policy = _policy()
+    policy = _policy(name)
     if policy.monitoring is None:
         return
     tags = store.model_version(name, version).tags
@@ -202,11 +208,59 @@ def _act_on_monitoring(name: str, version: str) -> None:
     _summarise(name, version)
 
 
+_authenticated = False
+"""True when the server runs MLflow's basic-auth app too (``--app-name csc-governance-auth``):
+the actor is then the user MLflow authenticated, never what the client says."""
+
+
 def _actor() -> str:
+    if _authenticated:
+        user = g.get("mlflow_authenticated_user")
+        if not user:
+            raise _BadRequest("the request carries no authenticated user")
+        return str(user)
     auth = request.authorization
     return (auth.username if auth and auth.username else None) or request.headers.get(
         "X-CSC-Actor", "server"
     )
+
+
+def _may_promote(name: str, version: str, alias: str) -> Response | None:
+    """``gate.<alias>.promoters``: the authenticated user must hold one of those roles (the
+    refusal is written in the ledger, naming them)."""
+    policy = _policy(name)
+    wanted = policy.gate[alias].promoters if alias in policy.gate else ()
+    if not wanted:
+        return None
+    if not _authenticated:
+        return _refuse(
+            f"csc-governance: the policy says who may move {alias!r} ({', '.join(wanted)}), but "
+            "this server does not authenticate users; start it with --app-name "
+            "csc-governance-auth"
+        )
+    user = _actor()
+    if set(policy.roles_of(user)) & set(wanted):
+        return None
+    from csc_mlflow._evidence import Reason
+    from csc_mlflow._gate_decision import GateDecision
+
+    held = ", ".join(policy.roles_of(user)) or "no role"
+    note = Reason(
+        "gate.not_a_promoter",
+        f"alias {alias}",
+        f"{user} ({held}) may not move {alias!r}: the policy lets {', '.join(wanted)} do so",
+        "failed",
+    )
+    refusal = GateDecision(
+        model=name,
+        version=version,
+        alias=alias,
+        decision="blocked",
+        reasons=(note,),
+        policy_sha256=policy.sha256,
+    )
+    _record(refusal)
+    return _refuse(f"csc-governance gate blocked setting alias {alias!r}: {note.message}")
 
 
 def _waiver() -> Any:
@@ -231,7 +285,7 @@ def _decide(name: str, version: str, alias: str) -> Any:
 
     store = _own_store()
     waiver = _waiver()
-    decision = check_with(store, name, version, alias)
+    decision = check_with(store, name, version, alias, policy=_policy(name))
     client_blocked = request.headers.get(CLIENT_BLOCKED_HEADER)
     if client_blocked is not None:
         import dataclasses
@@ -248,8 +302,21 @@ def _decide(name: str, version: str, alias: str) -> Any:
         return dataclasses.replace(decision, decision="blocked", reasons=decision.reasons + (note,))
     if decision.passed:
         return decision
-    policy = _policy()
+    policy = _policy(name)
     if waiver is not None:
+        if _authenticated and waiver.role not in policy.roles_of(_actor()):
+            import dataclasses
+
+            from csc_mlflow._evidence import Reason
+
+            note = Reason(
+                "waiver.not_your_role",
+                "waiver",
+                f"{_actor()} does not hold the role {waiver.role!r} the waiver is given in "
+                "(the policy's roles say who holds which)",
+                "failed",
+            )
+            return dataclasses.replace(decision, reasons=decision.reasons + (note,))
         return apply_waiver(decision, waiver, policy, date.today())
     return recorded_waiver(store, decision, policy, date.today())
 
@@ -264,6 +331,9 @@ def _record(decision: Any) -> Response | None:
 
 def _judge_alias(body: dict[str, Any]) -> Response | None:
     name, alias, version = _field(body, "name"), _field(body, "alias"), _field(body, "version")
+    refused = _may_promote(name, version, alias)
+    if refused is not None:
+        return refused
     decision, refused = _judged(
         name, version, alias, f"setting alias {alias!r} on {name} version {version}"
     )
@@ -277,7 +347,7 @@ def _judge_stage(body: dict[str, Any]) -> Response | None:
     name, version, stage = _field(body, "name"), _field(body, "version"), _field(body, "stage")
     if stage.lower() in _FREE_STAGES:
         return None
-    policy = _policy()
+    policy = _policy(name)
     canonical = stage.capitalize()
     alias = policy.stages.get(canonical)
     if alias is None:
@@ -393,10 +463,10 @@ def _health() -> Response:
     )
 
 
-def _monitoring_policy() -> Any:
-    """The server policy's ``monitoring`` section, if it can be read (charts only)."""
+def _monitoring_policy(model: str) -> Any:
+    """The model's policy's ``monitoring`` section, if it can be read (charts only)."""
     try:
-        return _policy().monitoring
+        return _policy(model).monitoring
     except Exception:  # noqa: BLE001 - the page still shows the history without the bound
         return None
 
@@ -413,8 +483,6 @@ def _governance_page() -> Response:
     from csc_mlflow.report._monitoring import history_svg
 
     store = _own_store()
-    policy = _monitoring_policy()
-    psi_max = policy.drift.psi_max if policy is not None else None
     charts = []
     runs = RunWriter(store.client)
     prefix = os.environ.get(_PREFIX_ENV, "").rstrip("/")
@@ -459,6 +527,8 @@ def _governance_page() -> Response:
                 or "not monitored"
             )
             if batches:
+                policy = _monitoring_policy(model.name)
+                psi_max = policy.drift.psi_max if policy is not None else None
                 charts.append(
                     f"<section><h2>Monitoring: {escape(model.name)} version "
                     f"{escape(str(mv.version))}</h2>{history_svg(batches, psi_max=psi_max)}"
@@ -507,8 +577,42 @@ def _governance_page() -> Response:
 _PREFIX_ENV: Final = "_MLFLOW_STATIC_PREFIX"
 
 
+def create_app_with_auth(app: Any = flask_app) -> Any:
+    """MLflow's basic-auth app and the gate in one server (``--app-name csc-governance-auth``):
+    MLflow authenticates each request and checks its permissions first; the gate then judges
+    it, records the authenticated user as the actor, and checks the policy's roles."""
+    import mlflow.server.auth as auth
+
+    global _authenticated
+    _authenticated = True
+    # MLflow's authentication refuses routes it does not know (fail closed). /csc/health says
+    # only that the gate is here (clients ask it before they promote); /csc/governance is
+    # for any signed-in user, as MLflow's own pages are.
+    for known, path in (
+        ("_UNPROTECTED_PATH_PREFIXES", "/csc/health"),
+        ("_KNOWN_UNGATED_ROUTE_MARKERS", "/csc/governance"),
+    ):
+        setattr(auth, known, (*getattr(auth, known), path))
+    with_auth = auth.create_app
+    _install(app)
+    wrapped = with_auth(app)  # under uvicorn, MLflow's FastAPI app with its permission checks
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.remove(_before)
+    hooks.append(_before)  # authentication and MLflow's permissions first, then the gate
+    return wrapped
+
+
 def create_app(app: Any = flask_app) -> Any:
     """The MLflow server app with the gate in front of alias and stage changes."""
+    _install(app)
+    if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
+        from mlflow.server.fastapi_app import create_fastapi_app
+
+        return create_fastapi_app(app)
+    return app
+
+
+def _install(app: Any) -> None:
     from mlflow.server.handlers import STATIC_PREFIX_ENV_VAR
 
     prefix = os.environ.get(STATIC_PREFIX_ENV_VAR, "").rstrip("/")
@@ -519,8 +623,3 @@ def create_app(app: Any = flask_app) -> Any:
     app.add_url_rule(
         f"{prefix}/csc/governance", "csc_governance", _governance_page, methods=["GET"]
     )
-    if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
-        from mlflow.server.fastapi_app import create_fastapi_app
-
-        return create_fastapi_app(app)
-    return app

@@ -48,7 +48,7 @@ def signature_ok(secret: str, headers: Any, body: bytes) -> bool:
 def handle_event(payload: dict[str, Any], tracking_uri: str | None) -> dict[str, Any]:
     """Re-check an alias that was just set; remove it if the gate blocks. Returns what it did."""
     from csc_mlflow._registry import RegistryStore
-    from csc_mlflow._resolve import resolve_policy
+    from csc_mlflow._resolve import policy_for_model
     from csc_mlflow.gate._check import check_with
     from csc_mlflow.gate._waivers import recorded_waiver
 
@@ -60,7 +60,7 @@ def handle_event(payload: dict[str, Any], tracking_uri: str | None) -> dict[str,
     decision = check_with(store, name, version, alias)
     if not decision.passed:
         try:
-            decision = recorded_waiver(store, decision, resolve_policy(None), date.today())
+            decision = recorded_waiver(store, decision, policy_for_model(name), date.today())
         except Exception:  # a waiver that cannot be read does not pass
             _logger.exception("csc-mlflow: reading a recorded waiver failed")
     removed = False

@@ -21,7 +21,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._hooks._capture import governed_run
 from csc_mlflow._policy import Policy
 from csc_mlflow._registry import RegistryStore, monitor_history
-from csc_mlflow._resolve import resolve_policy
+from csc_mlflow._resolve import policy_for_model
 from csc_mlflow._runs import RunWriter, first_line
 from csc_mlflow._sealing import last_decision
 from csc_mlflow._verify import verify_run
@@ -66,6 +66,17 @@ class MonitoringResult:
             f"MonitoringResult(model={self.model!r}, version={self.version!r}, "
             f"status={self.status!r}, actions={list(self.actions)})"
         )
+
+
+def _model_name(model: str) -> str:
+    match = _VERSION_SPEC.match(model)
+    if match is None:
+        raise UsageError(
+            f"model: expected NAME@ALIAS or NAME/VERSION (e.g. re-referral-risk@champion); "
+            f"found {model!r}",
+            key="model",
+        )
+    return str(match["model"])
 
 
 def _resolve_version(store: RegistryStore, model: str) -> tuple[str, str, Any]:
@@ -173,7 +184,7 @@ def monitor(
     >>> result.status  # doctest: +SKIP
     'passed'
     """
-    resolved = resolve_policy(policy)
+    resolved = policy_for_model(_model_name(model), policy)  # a folder: the model's own
     settings = monitoring_settings(resolved)
     frame = frame_of(batch, "batch")
     limit = suppression_limit(resolved)
