@@ -30,6 +30,7 @@ class MlflowServer:
         extra_args: list[str] | None = None,
         backend_store_uri: str | None = None,
         workers: int = 2,
+        artifacts_destination: str | None = None,
     ) -> None:
         self.root = root
         self.port = free_port()
@@ -43,7 +44,7 @@ class MlflowServer:
             "--backend-store-uri",
             backend_store_uri or f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination",
-            str(root / "artifacts"),
+            artifacts_destination or str(root / "artifacts"),
             "--host",
             "127.0.0.1",
             "--port",

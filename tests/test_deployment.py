@@ -22,6 +22,7 @@ from csc_mlflow.ethics import workbook_definition
 from csc_mlflow.exceptions import PromotionBlocked
 
 from ._deployment_worker import governed_run
+from .azurite import Azurite
 from .postgres import Postgres
 from .server import MlflowServer
 
@@ -202,9 +203,18 @@ def _rest(
 
 
 @pytest.fixture(scope="module")
+def azurite() -> Iterator[Azurite]:
+    instance = Azurite()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="module")
 def authed(
-    folder: Path, postgres: Postgres, tmp_path_factory: pytest.TempPathFactory
+    folder: Path, postgres: Postgres, azurite: Azurite, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MlflowServer]:
+    """The team's server: PostgreSQL, artefacts in Azure Blob storage (Azurite), MLflow's
+    basic-auth and the governance app in one."""
     root = tmp_path_factory.mktemp("auth")
     policy = {
         **POLICY,
@@ -235,9 +245,11 @@ def authed(
             "CSC_MLFLOW_POLICY": str(team / "governance.yaml"),
             "MLFLOW_AUTH_CONFIG_PATH": str(ini),
             "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-secret",
+            "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
         },
         backend_store_uri=postgres.create_database("mlflow_team"),
         workers=2,
+        artifacts_destination=azurite.artifacts_uri,
     )
     for user in ("alice", "bob", "carol"):
         status, text = _rest(
@@ -252,8 +264,8 @@ def authed(
     instance.stop()
 
 
-def test_authenticated_users_promote_as_the_policy_and_mlflow_permissions_allow(
-    authed: MlflowServer, folder: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_team_server_keeps_evidence_in_blob_storage_and_promotes_as_authenticated_users(
+    authed: MlflowServer, azurite: Azurite, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = authed.url
     monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
@@ -262,7 +274,12 @@ def test_authenticated_users_promote_as_the_policy_and_mlflow_permissions_allow(
     mlflow.set_tracking_uri(url)
     policy = folder / "team" / "governance.yaml"
     run_id = governed_run(url, str(folder / "team"), "team-auth", 1)  # by alice
-    assert csc_mlflow.get_status(run_id).status == "passed"
+    sealed = csc_mlflow.get_status(run_id)
+    assert sealed.status == "passed"
+    assert sealed.verified
+    blobs = azurite.blob_names()
+    assert any(b.endswith(f"{run_id}/artifacts/governance/manifest.json") for b in blobs)
+    assert not (authed.root / "artifacts").exists()  # nothing on the server's disk
     status, text = _rest(
         url,
         "/api/3.0/mlflow/users/permissions/grant",
@@ -305,3 +322,26 @@ def test_authenticated_users_promote_as_the_policy_and_mlflow_permissions_allow(
     decision = gate.promote("team-auth", 1, alias="champion", policy=policy)
     assert decision.passed
     assert gate.history("team-auth").entries[-1].actor == "alice"
+
+
+def test_the_readme_team_command_is_the_one_tested() -> None:
+    """The README's team server command uses the app, extras and settings these tests use."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- team:server -->", 1)[1].split("```bash\n", 1)[1].split("```")[0]
+    assert 'pip install "csc-mlflow[postgres,auth,azure]"' in block
+    server_line = next(line for line in block.splitlines() if line.startswith("mlflow server"))
+    for flag in (
+        "--app-name csc-governance-auth",
+        "--backend-store-uri postgresql+psycopg://",
+        "--artifacts-destination wasbs://",
+        "--workers",
+    ):
+        assert flag in server_line
+    for variable in (
+        "CSC_MLFLOW_POLICY",
+        "MLFLOW_AUTH_CONFIG_PATH",
+        "AZURE_STORAGE_CONNECTION_STRING",
+    ):
+        assert f"export {variable}=" in block
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'csc-governance-auth = "csc_mlflow.gate._server:create_app_with_auth"' in pyproject
