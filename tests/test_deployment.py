@@ -18,13 +18,13 @@ from mlflow import MlflowClient
 
 import csc_mlflow
 from csc_mlflow import gate
-from csc_mlflow.ethics import workbook_definition
 from csc_mlflow.exceptions import PromotionBlocked
 
 from ._deployment_worker import governed_run
 from .azurite import Azurite
 from .postgres import Postgres
 from .server import MlflowServer
+from .test_gate import TRIAGE, workbook
 
 pytestmark = pytest.mark.server
 
@@ -45,20 +45,6 @@ POLICY = {
     },
     "gate": {"champion": {"require": ["data_quality", "fairness", "ethics.triage"]}},
 }
-TRIAGE = {
-    "question0": "item3",
-    "question1": True,
-    "question1_2": True,
-    "question3": False,
-    "question4": True,
-    "question7": True,
-    "question7_1": True,
-    "question8": True,
-    "question5": True,
-    "question5_1": False,
-    "question9": ["item2"],
-    "question10": ["item2"],
-}
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +52,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("deployment")
     (root / "governance.yaml").write_text(yaml.safe_dump(POLICY))
     (root / "triage.yaml").write_text(yaml.safe_dump(TRIAGE))
-    workbook = {
-        "review_by": "2030-06-30",
-        "signoffs": [{"name": "A. Officer", "role": "accountable_officer", "date": "2026-10-01"}],
-        "answers": {q.id: "Answered for the test." for q in workbook_definition().questions},
-    }
-    (root / "workbook.yaml").write_text(yaml.safe_dump(workbook))
+    (root / "workbook.yaml").write_text(yaml.safe_dump(workbook()))
     return root
 
 

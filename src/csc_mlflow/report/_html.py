@@ -10,7 +10,6 @@ Colour is never the only signal: every status is also a word.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from csc_mlflow._evidence import (
@@ -30,6 +29,8 @@ from csc_mlflow._stages import stage_label
 from csc_mlflow.fairness._charts import rate_chart
 from csc_mlflow.report._explainers import ThemeAccount, theme_accounts
 from csc_mlflow.report._facts import Lineage, ReportHeader
+from csc_mlflow.report._markup import table as _table
+from csc_mlflow.report._markup import text as _e
 from csc_mlflow.report._monitoring import monitoring_html
 from csc_mlflow.report._plain import (
     GLOSSARY,
@@ -63,10 +64,6 @@ VERDICT_WORDS = {
 }
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value))
-
-
 def _pct(value: Any) -> str:
     return "" if value is None else f"{float(value):.2f}%"
 
@@ -77,15 +74,6 @@ def _rate(estimate: EstimateRecord | None) -> str:
     low, high = estimate.ci
     interval = "" if low is None or high is None else f" ({low:.3f} to {high:.3f})"
     return f"{estimate.value:.3f}{interval}"
-
-
-def _table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str | None = None
-) -> str:
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    cap = f"<caption>{_e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import Any, Final
+from typing import Final
 
 from csc_mlflow._evidence import (
     EstimateRecord,
@@ -13,6 +13,8 @@ from csc_mlflow._evidence import (
     MonitoringPayload,
     ReferenceProfilePayload,
 )
+from csc_mlflow.report._markup import table as _table
+from csc_mlflow.report._markup import text as _e
 
 __all__ = ["history_markdown", "history_svg", "monitoring_html"]
 
@@ -28,24 +30,11 @@ _WORDS: Final = {
 }
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value))
-
-
 def _rate(estimate: EstimateRecord) -> str:
     if estimate.value is None:
         return "withheld"
     low, high = estimate.ci
     return f"{estimate.value:.3f} ({low:.3f} to {high:.3f})" if low is not None else "withheld"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str) -> str:
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (
-        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
-    )
 
 
 def monitoring_html(
