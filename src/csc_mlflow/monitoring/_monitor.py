@@ -68,7 +68,8 @@ class MonitoringResult:
         )
 
 
-def _model_name(model: str) -> str:
+def _spec(model: str) -> re.Match[str]:
+    """``NAME@ALIAS`` or ``NAME/VERSION``, parsed, or a :class:`UsageError` saying so."""
     match = _VERSION_SPEC.match(model)
     if match is None:
         raise UsageError(
@@ -76,17 +77,11 @@ def _model_name(model: str) -> str:
             f"found {model!r}",
             key="model",
         )
-    return str(match["model"])
+    return match
 
 
 def _resolve_version(store: RegistryStore, model: str) -> tuple[str, str, Any]:
-    match = _VERSION_SPEC.match(model)
-    if match is None:
-        raise UsageError(
-            f"model: expected NAME@ALIAS or NAME/VERSION (e.g. re-referral-risk@champion); "
-            f"found {model!r}",
-            key="model",
-        )
+    match = _spec(model)
     name = match["model"]
     try:
         if match["alias"]:
@@ -184,7 +179,7 @@ def monitor(
     >>> result.status  # doctest: +SKIP
     'passed'
     """
-    resolved = policy_for_model(_model_name(model), policy)  # a folder: the model's own
+    resolved = policy_for_model(_spec(model)["model"], policy)  # a folder: the model's own
     settings = monitoring_settings(resolved)
     frame = frame_of(batch, "batch")
     limit = suppression_limit(resolved)
