@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from csc_mlflow._hooks._capture import autolog, governed_run
     from csc_mlflow._policy import Policy
     from csc_mlflow._policy_io import find_policy_file, load_policy
+    from csc_mlflow._sources import SqlTable
     from csc_mlflow._verify import RunGovernance, get_status
     from csc_mlflow.fairness import FairnessResult, evaluate_fairness
     from csc_mlflow.monitoring import (
@@ -40,6 +41,7 @@ __all__ = [
     "Reason",
     "RunEvidence",
     "RunGovernance",
+    "SqlTable",
     "Waiver",
     "__version__",
     "autolog",
@@ -70,6 +72,7 @@ _WHERE = {
     "Reason": "csc_mlflow._evidence",
     "RunEvidence": "csc_mlflow._evidence",
     "RunGovernance": "csc_mlflow._verify",
+    "SqlTable": "csc_mlflow._sources",
     "Waiver": "csc_mlflow._evidence",
     "autolog": "csc_mlflow._hooks._capture",
     "evaluate": "csc_mlflow._decision",

@@ -48,6 +48,7 @@ def compute_fairness(
     name: str = "model",
     age_at: date | None = None,
     undefined: Undefined = "nan",
+    counts: Any = None,
 ) -> FairnessResult:
     """Per-group metrics, disparities with intervals, and threshold verdicts.
 
@@ -67,6 +68,10 @@ def compute_fairness(
     undefined : {"nan", "zero"}
         A rate with a zero denominator is NaN (withheld, left out of disparities) or 0
         (fairlearn's convention).
+    counts : array-like of int, optional
+        How many rows each row stands for: cells counted where the data lives (Spark, SQL),
+        each with its rows' weight sum as ``sample_weight``. Every rate, interval and small-
+        number rule is as for the rows themselves.
     """
     # Without a policy, the documented defaults: the small-number rules of a default policy
     # (the placeholder feature is never used; the columns given are the features).
@@ -81,6 +86,14 @@ def compute_fairness(
     if len(yp) != len(yt):
         raise DataError(f"y_pred has {len(yp)} rows but y_true has {len(yt)}", key="y_pred")
     weighted = weights(sample_weight, len(yt))
+    frequency = None if counts is None else _frequency(counts, len(yt))
+    if frequency is not None and y_score is not None:
+        raise DataError(
+            "per-group ROC AUC needs each row's score; it cannot be computed from counts. "
+            "Leave y_score out for data counted in Spark or SQL",
+            key="y_score",
+        )
+    rows_total = len(yt) if frequency is None else int(frequency.sum())
     scores = None if y_score is None else np.asarray(y_score, dtype=float)
     columns = sensitive_columns(sensitive_features, specs, len(yt))
     at = age_at or date.today()
@@ -92,7 +105,7 @@ def compute_fairness(
         m for m in (fairness.metrics if fairness else DEFAULT_METRICS) if m in RATE_METRICS
     )
     confidence = policy.confidence_level
-    counter = Counter(list(encoded.values()), yt, yp, weighted)
+    counter = Counter(list(encoded.values()), yt, yp, weighted, frequency)
     notes = [note for f in encoded.values() for note in f.notes]
     for name_, feature in encoded.items():
         if feature.declared:
@@ -167,7 +180,7 @@ def compute_fairness(
     )
     return FairnessResult(
         name=name,
-        n=len(yt),
+        n=rows_total,
         features=tuple(features),
         thresholds=tuple(thresholds),
         status=status,
@@ -176,6 +189,20 @@ def compute_fairness(
         settings=settings,
         overall=overall,
     )
+
+
+def _frequency(counts: Any, n: int) -> np.ndarray:
+    try:
+        array = np.asarray(counts, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise DataError("counts must hold whole numbers, one per row", key="counts") from exc
+    if len(array) != n or not np.isfinite(array).all() or (array < 0).any():
+        raise DataError(
+            f"counts must hold {n} whole numbers of 0 or more, one per row", key="counts"
+        )
+    if (array != np.round(array)).any():
+        raise DataError("counts must hold whole numbers", key="counts")
+    return array
 
 
 def _first(array: np.ndarray) -> float | None:

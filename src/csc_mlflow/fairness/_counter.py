@@ -27,6 +27,7 @@ class Counter:
         y_true: np.ndarray,
         y_pred: np.ndarray,
         weights: np.ndarray | None,
+        frequency: np.ndarray | None = None,
     ) -> None:
         self.features = {f.name: f for f in features}
         self.order = [f.name for f in features]
@@ -34,6 +35,8 @@ class Counter:
         self.y_true = y_true
         self.y_pred = y_pred
         self.weights = weights
+        self.frequency = frequency
+        """How many rows each row stands for (cells counted in Spark or SQL), or None."""
         self._cells: np.ndarray | None = None
         self.rows: np.ndarray | None = None
         self.weighted: np.ndarray | None = None
@@ -97,9 +100,10 @@ class Counter:
             index += member.codes
         index <<= 2
         index += self._cells
-        rows = np.bincount(index, minlength=size).astype(float)
+        rows = np.bincount(index, weights=self.frequency, minlength=size).astype(float)
         if self.weights is None:
             return rows, rows
+        # With frequencies, each cell's weight is already the sum of its rows' weights.
         return rows, np.bincount(index, weights=self.weights, minlength=size)
 
     def _full(self, members: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,8 @@ from csc_mlflow._evidence import envelope
 from csc_mlflow._policy import NAME_PATTERN, FairnessPolicy, Policy
 from csc_mlflow._resolve import resolve_policy
 from csc_mlflow._runs import RunWriter, active_run_id
-from csc_mlflow.exceptions import PolicyNotFoundError, UsageError
+from csc_mlflow.exceptions import DataError, PolicyNotFoundError, UsageError
+from csc_mlflow.fairness._aggregate import COUNT, WEIGHT, aggregate, is_elsewhere
 from csc_mlflow.fairness._charts import rate_chart
 from csc_mlflow.fairness._compute import compute_fairness
 from csc_mlflow.fairness._results import FairnessResult
@@ -63,10 +64,12 @@ def evaluate_fairness(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of 0/1
-        Labels and predictions.
-    sensitive_features : DataFrame or mapping
-        The raw sensitive columns (with a policy, the columns it names).
+    y_true, y_pred : array-like of 0/1, or column names
+        Labels and predictions; for data in Spark or SQL, the names of their columns.
+    sensitive_features : DataFrame, mapping, Spark DataFrame or SqlTable
+        The raw sensitive columns (with a policy, the columns it names). A Spark DataFrame or
+        a :class:`~csc_mlflow.SqlTable` is counted where it is (one GROUP BY on the policy's
+        columns, the label and the prediction); only the counts leave the engine.
     name : str
         Names the record, e.g. ``model`` or ``baseline``.
     policy : Policy or path, optional
@@ -100,6 +103,26 @@ def evaluate_fairness(
     resolved = _governing(policy, sensitive_features)
     fairness: FairnessPolicy | None = resolved.fairness if resolved is not None else None
     run_id = active_run_id(run_id, "call evaluate_fairness")
+    counts = None
+    if is_elsewhere(sensitive_features):
+        if fairness is None:
+            raise DataError(
+                "with data in Spark or SQL, the policy's fairness.sensitive_features name the "
+                "columns to count by; pass policy=... or run inside governed_run",
+                key="sensitive_features",
+            )
+        if y_score is not None:
+            raise DataError(
+                "per-group ROC AUC needs each row's score, which would leave the engine; leave "
+                "y_score out for data in Spark or SQL",
+                key="y_score",
+            )
+        columns = list(dict.fromkeys(s.column for s in fairness.sensitive_features.values()))
+        cells = aggregate(sensitive_features, columns, y_true, y_pred, sample_weight)
+        y_true, y_pred = cells[y_true].to_numpy(), cells[y_pred].to_numpy()
+        sample_weight = cells[WEIGHT].to_numpy() if sample_weight is not None else None
+        counts = cells[COUNT].to_numpy()
+        sensitive_features = cells[columns]
     result = compute_fairness(
         y_true,
         y_pred,
@@ -109,6 +132,7 @@ def evaluate_fairness(
         sample_weight=sample_weight,
         name=name,
         age_at=age_at,
+        counts=counts,
     )
     body = result.payload()
     confidence = body.settings.confidence_percent

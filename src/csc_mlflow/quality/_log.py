@@ -18,6 +18,7 @@ from csc_mlflow._evidence import (
 from csc_mlflow._policy import NAME_PATTERN, Policy
 from csc_mlflow._resolve import active_policy, resolve_policy
 from csc_mlflow._runs import RunWriter, active_run, active_run_id
+from csc_mlflow._sources import SqlTable, is_spark
 from csc_mlflow.exceptions import CscMlflowError, UsageError
 from csc_mlflow.quality._suite import Suite, load_suite
 from csc_mlflow.quality._validate import DataQualityResult, disclosed, validate_frame
@@ -100,8 +101,10 @@ def validate_data(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        The data, with the columns the suite declares (dates parsed as dates).
+    data : pandas.DataFrame, Spark DataFrame or SqlTable
+        The data, with the columns the suite declares (dates parsed as dates). A Spark
+        DataFrame is validated by GX's Spark engine and a :class:`~csc_mlflow.SqlTable` by its
+        SQL engine, where the data is, with the same rules and the same counts as pandas.
     name : str
         The dataset's name (the key under ``datasets:`` in the policy).
     suite : str or path, optional
@@ -143,14 +146,25 @@ def validate_data(
     result = validate_frame(data, loaded, block_on=block_on, collection_year=collection_year)
     if log and run_id is not None:
         if digest is None:
-            from mlflow.data.pandas_dataset import from_pandas
-
-            digest = from_pandas(data).digest
+            digest = content_digest(data)
         _collect_earlier(run_id)  # datasets logged before this one keep their order
         write_result(
             result, run_id, name=name, digest=digest, policy=resolved, tracking_uri=tracking_uri
         )
     return result
+
+
+def content_digest(data: Any) -> str:
+    """The digest MLflow gives ``data`` as a pandas DataFrame, whichever engine holds it."""
+    from csc_mlflow.quality._engines import spark_digest, sql_digest
+
+    if is_spark(data):
+        return spark_digest(data)
+    if isinstance(data, SqlTable):
+        return sql_digest(data)
+    from mlflow.data.pandas_dataset import from_pandas
+
+    return str(from_pandas(data).digest)
 
 
 def write_result(
@@ -225,7 +239,20 @@ def validate_logged_input(dataset: Any) -> int | None:
     digest = getattr(dataset, "digest", None)
     if frame is None:
         _collect_earlier(run_id)
-        record_failure(name, run_id, "only pandas datasets can be validated", policy, digest)
+        record_failure(
+            name, run_id, "only pandas and Spark datasets can be validated", policy, digest
+        )
+        return None
+
+    def here() -> None:
+        try:
+            validate_data(frame, name=name, policy=policy, run_id=run_id, digest=digest)
+        except CscMlflowError as exc:
+            record_failure(name, run_id, str(exc), policy, digest)
+
+    if is_spark(frame):  # validated by Spark, here: only counts come back
+        _collect_earlier(run_id)
+        here()
         return None
     from csc_mlflow.quality._background import submit
 
@@ -236,12 +263,6 @@ def validate_logged_input(dataset: Any) -> int | None:
             write_result(answer, run_id, name=name, digest=digest, policy=policy)
         else:
             record_failure(name, run_id, str(answer), policy, digest)
-
-    def here() -> None:
-        try:
-            validate_data(frame, name=name, policy=policy, run_id=run_id, digest=digest)
-        except CscMlflowError as exc:
-            record_failure(name, run_id, str(exc), policy, digest)
 
     job = submit(
         run_id=run_id,

@@ -272,8 +272,9 @@ def gx_context() -> Any:
     with _lock:
         if _context is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-            import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+            with quiet_gx():
+                import great_expectations as gx
+                from great_expectations.data_context.types.base import ProgressBarsConfig
 
             from csc_mlflow.quality._engine import shared_domain_engine
 
@@ -361,6 +362,12 @@ def run_suite(frame: pd.DataFrame, suite: Suite, *, shared: bool = True) -> list
             )
             if release is not None:
                 release()
+    return raw_results(outcome, suite)
+
+
+def raw_results(outcome: Any, suite: Suite) -> list[dict[str, Any]]:
+    """One raw result dict per rule of ``suite``, in order, from a GX validation result (a
+    rule GX gave no result for counts as raised)."""
     raw: list[dict[str, Any]] = [
         {"success": False, "result": {}, "raised": True, "exception": "no result"}
         for _ in suite.rules
@@ -427,11 +434,27 @@ def validate_frame(
     ``fast=False`` validates as plain GX would (the data as given, every metric filtering its
     own rows): the reference the fast path is tested against, with identical results.
     """
+    if not isinstance(frame, pd.DataFrame):
+        from csc_mlflow.quality._engines import validate_elsewhere
+
+        found = validate_elsewhere(frame, suite, block_on=block_on, collection_year=collection_year)
+        if found is not None:
+            return found
     prepared = prepare(frame, suite, collection_year=collection_year, fast=fast)
     raw = run_suite(prepared, suite, shared=fast)
+    return DataQualityResult(
+        suite=suite, rows=len(prepared), rules=rule_results(suite, raw), block_on=block_on
+    )
+
+
+def rule_results(suite: Suite, raw: list[dict[str, Any]]) -> tuple[RuleResult, ...]:
+    """Each rule's outcome as counts only (every GX result scrubbed to the allowlist)."""
     rules = []
     for rule, outcome in zip(suite.rules, raw, strict=True):
         counts = scrub(outcome["result"])
+        if counts["element_count"] == 0 and counts["unexpected_count"] is None:
+            # GX's Spark and SQL engines count nothing as "no count"; pandas says 0
+            counts["unexpected_count"] = 0.0
         problem = None
         if outcome["raised"]:
             problem = (
@@ -453,7 +476,7 @@ def validate_frame(
                 problem=problem,
             )
         )
-    return DataQualityResult(suite=suite, rows=len(prepared), rules=tuple(rules), block_on=block_on)
+    return tuple(rules)
 
 
 def _int(value: float | None) -> int | None:
