@@ -199,12 +199,21 @@ def authed(
     root = tmp_path_factory.mktemp("auth")
     policy = {
         **POLICY,
-        "roles": {"accountable_officer": ["alice"], "practice_lead": ["bob"]},
+        "roles": {
+            "accountable_officer": ["alice"],
+            "practice_lead": ["bob"],
+            # everyone in the MLflow role (group) dpo-team, which the administrator manages
+            "data_protection_officer": ["group:dpo-team"],
+        },
         "gate": {
             "champion": {
                 "require": ["data_quality", "fairness", "ethics.triage"],
                 "promoters": ["accountable_officer"],
-            }
+            },
+            "reviewed": {
+                "require": ["data_quality", "fairness", "ethics.triage"],
+                "promoters": ["data_protection_officer"],
+            },
         },
     }
     team = folder / "team"
@@ -232,7 +241,7 @@ def authed(
         workers=2,
         artifacts_destination=azurite.artifacts_uri,
     )
-    for user in ("alice", "bob", "carol"):
+    for user in ("alice", "bob", "carol", "dave"):
         status, text = _rest(
             instance.url,
             "/api/2.0/mlflow/users/create",
@@ -298,6 +307,42 @@ def test_the_team_server_keeps_evidence_in_blob_storage_and_promotes_as_authenti
     assert status == 200
     status, _ = _rest(url, "/csc/governance", "carol", "wrong", {}, method="GET")
     assert status == 401
+    # dave holds no role by name: he is in the MLflow role (group) dpo-team, which gives him
+    # EDIT on the model in MLflow and, through `group:dpo-team`, the policy's DPO role.
+    status, text = _rest(
+        url,
+        "/api/3.0/mlflow/roles/create",
+        "admin",
+        ADMIN_PASSWORD,
+        {"workspace": "default", "name": "dpo-team"},
+    )
+    assert status == 200, text
+    role_id = json.loads(text)["role"]["id"]
+    for path_, body in (
+        (
+            "/api/3.0/mlflow/roles/permissions/add",
+            {
+                "role_id": role_id,
+                "resource_type": "registered_model",
+                "resource_pattern": "*",
+                "permission": "EDIT",
+            },
+        ),
+        ("/api/3.0/mlflow/roles/assign", {"username": "dave", "role_id": role_id}),
+    ):
+        status, text = _rest(url, path_, "admin", ADMIN_PASSWORD, body)
+        assert status == 200, text
+    reviewed = {**alias, "alias": "reviewed"}
+    status, text = _rest(url, path, "bob", "bob-password", reviewed)
+    assert status == 403, text
+    assert "may not move 'reviewed': the policy lets data_protection_officer" in text
+    status, text = _rest(url, path, "dave", "dave-password", reviewed)
+    assert status == 200, text
+    last = gate.history("team-auth").entries[-2:]
+    assert [(e.actor, e.alias, e.decision) for e in last] == [
+        ("bob", "reviewed", "blocked"),
+        ("dave", "reviewed", "passed"),
+    ]
     # The client's gate.promote goes through the server as the authenticated user too.
     monkeypatch.setenv("CSC_MLFLOW_ACTOR", "mallory")
     decision = gate.promote("team-auth", 1, alias="champion", policy=policy)

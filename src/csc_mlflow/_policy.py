@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -554,6 +555,9 @@ class MonitoringPolicy(_Model):
         return value
 
 
+GROUP_PREFIX: Final = "group:"
+"""A member of a role written ``group:<name>`` is every user in the MLflow role ``<name>``."""
+
 PROMOTION_SECTIONS: Final = frozenset({"gate", "stages", "signing", "stage", "monitoring", "roles"})
 """The policy's sections outside the hash that seals evidence: what the gate reads afresh at
 each promotion, ``stage``, the default for new runs (each run seals its own stage), and
@@ -587,9 +591,11 @@ class Policy(_Model):
     names its own (``governed_run(stage=...)`` or the ``csc.stage`` tag)."""
     monitoring: MonitoringPolicy | None = None
     roles: dict[Role, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
-    """Who holds each role: MLflow usernames (``accountable_officer: [a.officer]``). With the
-    server's authentication on, promotion (``gate.<alias>.promoters``) and waivers are
-    checked against the user MLflow authenticated."""
+    """Who holds each role: MLflow usernames (``accountable_officer: [a.officer]``) and groups,
+    written ``group:<name>``: every user MLflow's administrator gave the MLflow role
+    ``<name>`` (MLflow's role-based access, 3.17 and later). With the server's authentication
+    on, promotion (``gate.<alias>.promoters``) and waivers are checked against the user MLflow
+    authenticated."""
     stage_requirements: dict[NonEmptyStr, tuple[NonEmptyStr, ...]] = Field(default_factory=dict)
     """What each stage requires (``ethics_triage: [ethics.triage]``): a run at a stage must
     hold the evidence of that stage and of every stage before it."""
@@ -710,9 +716,11 @@ class Policy(_Model):
         set aside evidence that was judged by the same rules."""
         return self._evidence_sha256
 
-    def roles_of(self, user: str) -> tuple[str, ...]:
-        """The roles ``roles`` gives ``user`` (an MLflow username)."""
-        return tuple(role for role, users in self.roles.items() if user in users)
+    def roles_of(self, user: str, groups: Iterable[str] = ()) -> tuple[str, ...]:
+        """The roles ``roles`` gives ``user`` (an MLflow username), by name or through one of
+        the MLflow ``groups`` (role names) the user belongs to."""
+        held = {user} | {f"{GROUP_PREFIX}{g}" for g in groups}
+        return tuple(role for role, members in self.roles.items() if held & set(members))
 
     def snapshot(self) -> bytes:
         """The policy's content as canonical JSON, sealed on each run it governs."""

@@ -225,6 +225,22 @@ def _actor() -> str:
     )
 
 
+def _groups_of(user: str) -> tuple[str, ...]:
+    """The MLflow roles (groups) MLflow's administrator gave ``user``: what ``group:<name>``
+    in the policy's ``roles`` matches (none without MLflow's authentication)."""
+    if not _authenticated:
+        return ()
+    from mlflow.exceptions import MlflowException
+    from mlflow.server.auth import store
+
+    try:
+        found = store.list_user_roles(store.get_user(user).id)
+    except (MlflowException, AttributeError):  # no such user, or an MLflow without roles
+        return ()
+    # Each user's own grants sit on a hidden role of theirs, ``__user_<id>__``: not a group.
+    return tuple(r.name for r in found if not re.fullmatch(r"__user_\d+__", r.name))
+
+
 def _may_promote(name: str, version: str, alias: str) -> Response | None:
     """``gate.<alias>.promoters``: the authenticated user must hold one of those roles (the
     refusal is written in the ledger, naming them)."""
@@ -239,16 +255,17 @@ def _may_promote(name: str, version: str, alias: str) -> Response | None:
             "csc-governance-auth"
         )
     user = _actor()
-    if set(policy.roles_of(user)) & set(wanted):
+    held = policy.roles_of(user, _groups_of(user))
+    if set(held) & set(wanted):
         return None
     from csc_mlflow._evidence import Reason
     from csc_mlflow._gate_decision import GateDecision
 
-    held = ", ".join(policy.roles_of(user)) or "no role"
     note = Reason(
         "gate.not_a_promoter",
         f"alias {alias}",
-        f"{user} ({held}) may not move {alias!r}: the policy lets {', '.join(wanted)} do so",
+        f"{user} ({', '.join(held) or 'no role'}) may not move {alias!r}: the policy lets "
+        f"{', '.join(wanted)} do so",
         "failed",
     )
     refusal = GateDecision(
@@ -304,7 +321,7 @@ def _decide(name: str, version: str, alias: str) -> Any:
         return decision
     policy = _policy(name)
     if waiver is not None:
-        if _authenticated and waiver.role not in policy.roles_of(_actor()):
+        if _authenticated and waiver.role not in policy.roles_of(_actor(), _groups_of(_actor())):
             import dataclasses
 
             from csc_mlflow._evidence import Reason
