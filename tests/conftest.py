@@ -12,6 +12,7 @@ from typing import Any
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
 os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # Spark local mode binds to loopback only
 
 import mlflow
 import pytest

@@ -22,18 +22,40 @@ from csc_mlflow.quality._sqlplan import POSTGRES, ROW, SPARK, Dialect, SuitePlan
 from csc_mlflow.quality._suite import Suite, quiet_gx
 from csc_mlflow.quality._validate import (
     RESULT_FORMAT,
+    VALIDATING,
     DataQualityResult,
     gx_context,
     raw_results,
     rule_results,
 )
+from csc_mlflow.quality._validate import validate_frame as validate_pandas
 from csc_mlflow.quality._views import collection_end, collection_start
 
-__all__ = ["SqlTable", "is_spark", "validate_elsewhere"]
+__all__ = ["validate_elsewhere", "validate_frame"]
 
 _lock = threading.Lock()
 _gx_suites: dict[str, Any] = {}
 _sources: dict[str, Any] = {}
+
+
+def validate_frame(
+    frame: Any,
+    suite: Suite,
+    *,
+    block_on: str = "error",
+    collection_year: str | None = None,
+    fast: bool = True,
+) -> DataQualityResult:
+    """Validate a pandas DataFrame, a Spark DataFrame or a :class:`~csc_mlflow.SqlTable`
+    against ``suite``, each where it lives, and reduce every result to counts (the same counts
+    for the same data in every engine). ``fast`` is the pandas path's (see
+    ``quality._validate.validate_frame``)."""
+    found = validate_elsewhere(frame, suite, block_on=block_on, collection_year=collection_year)
+    if found is not None:
+        return found
+    return validate_pandas(
+        frame, suite, block_on=block_on, collection_year=collection_year, fast=fast
+    )
 
 
 def validate_elsewhere(
@@ -114,9 +136,7 @@ def _expectations(suite: Suite, plan: SuitePlan, engine: str) -> Any:
 
 
 def _validate(batch_definition: Any, parameters: dict[str, Any], expectations: Any) -> Any:
-    from csc_mlflow.quality._validate import _validating
-
-    with _validating, quiet_gx():
+    with VALIDATING, quiet_gx():
         batch = batch_definition.get_batch(batch_parameters=parameters)
         return batch.validate(expectations, result_format=RESULT_FORMAT)
 
@@ -157,11 +177,20 @@ def _validate_spark(
     start, end = _period(suite)
     plan = plan_suite(suite, [*present, ROW], SPARK, start=start, end=end)
     prepared = spark.sql(plan.query(SPARK.quote(view), SPARK, [*present, ROW]))
+    if plan.orders_rows:
+        # GX reads the rows once per metric; kept (in the executors, spilling to disk), they
+        # are numbered once, so a child's tied rows keep one order in every pass, and the
+        # windows run once.
+        from pyspark import StorageLevel
+
+        prepared = prepared.persist(StorageLevel.MEMORY_AND_DISK)
     expectations = _expectations(suite, plan, "spark")
     try:
         outcome = _validate(_spark_batches(), {"dataframe": prepared}, expectations)
     finally:
         spark.catalog.dropTempView(view)
+        if plan.orders_rows:
+            prepared.unpersist()
     return DataQualityResult(
         suite=suite,
         rows=rows,

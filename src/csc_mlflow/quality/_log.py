@@ -20,8 +20,9 @@ from csc_mlflow._resolve import active_policy, resolve_policy
 from csc_mlflow._runs import RunWriter, active_run, active_run_id
 from csc_mlflow._sources import SqlTable, is_spark
 from csc_mlflow.exceptions import CscMlflowError, UsageError
+from csc_mlflow.quality._engines import validate_frame
 from csc_mlflow.quality._suite import Suite, load_suite
-from csc_mlflow.quality._validate import DataQualityResult, disclosed, validate_frame
+from csc_mlflow.quality._validate import DataQualityResult, disclosed
 
 __all__ = [
     "payload",

@@ -126,6 +126,12 @@ class SuitePlan:
     """Rules GX's Spark and SQL engines would count differently from its pandas engine, by
     index, as (expectation, kwargs) over a 0/1 column that holds pandas' answer."""
 
+    @property
+    def orders_rows(self) -> bool:
+        """Whether a derived column depends on the rows' order (a window over a child's
+        rows), so the row numbering must hold still across GX's passes."""
+        return any(ROW in expr for stage in self.stages for _, expr in stage)
+
     def query(self, source: str, dialect: Dialect, columns: Sequence[str]) -> str:
         """One SELECT over ``source`` (a table or view name, quoted as needed) that adds every
         derived column and flag; ``columns`` are the source's own columns."""

@@ -37,7 +37,7 @@ RESULT_FORMAT: Final = {
 ALLOWED: Final = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
 
 _lock = threading.Lock()
-_validating = threading.Lock()
+VALIDATING = threading.Lock()
 _context: Any = None
 _suites: dict[str, Any] = {}
 
@@ -187,7 +187,9 @@ def prepare(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
-            f"expected a pandas DataFrame to validate; found {type(frame).__name__}", key="data"
+            f"expected a pandas DataFrame, a Spark DataFrame or a csc_mlflow.SqlTable to "
+            f"validate; found {type(frame).__name__}",
+            key="data",
         )
     if collection_year and suite.collection_year and collection_year != suite.collection_year:
         raise DataError(
@@ -347,7 +349,7 @@ def run_suite(frame: pd.DataFrame, suite: Suite, *, shared: bool = True) -> list
     """
     expectations = gx_suite(suite)
     batch_definition = gx_batch_definition(shared=shared)
-    with _validating:  # one batch at a time: GX's engine holds the batch being validated
+    with VALIDATING:  # one batch at a time: GX's engine holds the batch being validated
         engine = batch_definition.data_asset.datasource.get_execution_engine()
         if shared and hasattr(engine, "columns_by_condition"):
             engine.columns_by_condition(_columns_by_condition(frame, suite))
@@ -434,12 +436,6 @@ def validate_frame(
     ``fast=False`` validates as plain GX would (the data as given, every metric filtering its
     own rows): the reference the fast path is tested against, with identical results.
     """
-    if not isinstance(frame, pd.DataFrame):
-        from csc_mlflow.quality._engines import validate_elsewhere
-
-        found = validate_elsewhere(frame, suite, block_on=block_on, collection_year=collection_year)
-        if found is not None:
-            return found
     prepared = prepare(frame, suite, collection_year=collection_year, fast=fast)
     raw = run_suite(prepared, suite, shared=fast)
     return DataQualityResult(
