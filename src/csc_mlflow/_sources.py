@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SqlTable", "collect_small", "is_spark", "sql_dialect"]
+__all__ = ["SqlTable", "collect_small", "is_spark", "sql_dialect", "table_columns"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,29 @@ def collect_small(frame: Any) -> Any:
             series = series.astype(bool)
         columns[field.name] = series
     return pd.DataFrame(columns, columns=[f.name for f in fields])
+
+
+def table_columns(table: SqlTable) -> tuple[Any, list[dict[str, Any]]]:
+    """A SQLAlchemy engine for the table's database that keeps no connection open, and the
+    table's columns as SQLAlchemy describes them (``name``, ``type``); a clear error when the
+    database is unsupported or unreachable, or the table is not there."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    from csc_mlflow.exceptions import DataError
+
+    sql_dialect(table.url)
+    engine = sa.create_engine(table.url, poolclass=NullPool)
+    try:
+        described = sa.inspect(engine).get_columns(table.table, schema=table.schema)
+    except sa.exc.NoSuchTableError:
+        described = []
+    except sa.exc.SQLAlchemyError as exc:
+        raise DataError(
+            f"could not read table {table.where!r}: {type(exc).__name__}; check the URL and "
+            "that the database is running",
+            key="url",
+        ) from None
+    if not described:
+        raise DataError(f"table {table.where!r} does not exist in the database", key="table")
+    return engine, [dict(column) for column in described]

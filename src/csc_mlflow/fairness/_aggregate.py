@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from csc_mlflow._sources import SqlTable, collect_small, is_spark, sql_dialect
+from csc_mlflow._sources import SqlTable, collect_small, is_spark, table_columns
 from csc_mlflow.exceptions import DataError
 
 __all__ = ["COUNT", "WEIGHT", "aggregate", "is_elsewhere"]
@@ -88,23 +88,9 @@ def _sql(
     weight: str | None,
 ) -> pd.DataFrame:
     import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
 
-    sql_dialect(table.url)
-    engine = sa.create_engine(table.url, poolclass=NullPool)
+    engine, described = table_columns(table)
     try:
-        try:
-            described = sa.inspect(engine).get_columns(table.table, schema=table.schema)
-        except sa.exc.NoSuchTableError:
-            described = []
-        except sa.exc.SQLAlchemyError as exc:
-            raise DataError(
-                f"could not read table {table.where!r}: {type(exc).__name__}; check the URL "
-                "and that the database is running",
-                key="url",
-            ) from None
-        if not described:
-            raise DataError(f"table {table.where!r} does not exist in the database", key="table")
         _missing(wanted, [str(c["name"]) for c in described], f"table {table.where!r}")
         source = sa.table(table.table, *[sa.column(c) for c in wanted], schema=table.schema)
         keys = [source.c[k] for k in dict.fromkeys([*columns, y_true, y_pred])]

@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import Any, Final
 
-from csc_mlflow._sources import SqlTable, collect_small, is_spark, sql_dialect
+from csc_mlflow._sources import SqlTable, collect_small, is_spark, sql_dialect, table_columns
 from csc_mlflow.exceptions import DataError
 from csc_mlflow.quality._sqlplan import POSTGRES, ROW, SPARK, Dialect, SuitePlan, plan_suite
 from csc_mlflow.quality._suite import Suite, quiet_gx
@@ -257,7 +257,7 @@ def sql_digest(table: SqlTable) -> str:
     from mlflow.data.digest_utils import MAX_ROWS, get_normalized_md5_digest
 
     _dialect(table.url)
-    engine = _connect(table)
+    engine, _ = table_columns(table)
     q = POSTGRES.quote
     qualified = f"{q(table.schema)}.{q(table.table)}" if table.schema else q(table.table)
     order = q(table.order_by) if table.order_by else "ctid"
@@ -284,14 +284,6 @@ def sql_digest(table: SqlTable) -> str:
     )
 
 
-def _connect(table: SqlTable) -> Any:
-    """A SQLAlchemy engine for the table's database that keeps no connection open."""
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
-
-    return sa.create_engine(table.url, poolclass=NullPool)
-
-
 def _validate_sql(
     table: SqlTable, suite: Suite, *, block_on: str, collection_year: str | None
 ) -> DataQualityResult:
@@ -299,20 +291,8 @@ def _validate_sql(
 
     dialect = _dialect(table.url)
     _check_year(suite, collection_year)
-    engine = _connect(table)
+    engine, described = table_columns(table)
     where = table.where
-    try:
-        described = sa.inspect(engine).get_columns(table.table, schema=table.schema)
-    except sa.exc.NoSuchTableError:
-        described = []
-    except sa.exc.SQLAlchemyError as exc:
-        raise DataError(
-            f"could not read table {where!r}: {type(exc).__name__}; check the URL and that "
-            "the database is running",
-            key="url",
-        ) from None
-    if not described:
-        raise DataError(f"table {where!r} does not exist in the database", key="table")
     present = [str(c["name"]) for c in described]
     _check_columns(suite, present, f"table {where!r}")
     for column in described:
